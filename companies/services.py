@@ -1,0 +1,94 @@
+"""Every write to companies and memberships; each permission change is recorded on the contact."""
+
+from django.db import transaction
+
+from companies.models import Company, CompanyAccess, Membership, MembershipAccess
+from customers.models import Contact
+from customers.services import Actor, activities_record_bulk, activity_record
+
+
+@transaction.atomic
+def company_create(
+    *, name: str, actor: Actor, domain: str = "", default_portal_access: CompanyAccess = CompanyAccess.PERSONAL
+) -> Company:
+    """Create a company; the database refuses a name that differs from another only in case."""
+    return Company.objects.create(name=name.strip(), domain=domain.strip(), default_portal_access=default_portal_access)
+
+
+@transaction.atomic
+def company_update(*, company: Company, actor: Actor, name: str, domain: str, default_portal_access: str) -> Company:
+    """Change a company. A new default changes every inheriting member's access at once, on their timeline."""
+    old_default = Company.objects.select_for_update().values_list("default_portal_access", flat=True).get(pk=company.pk)
+    company.name, company.domain, company.default_portal_access = name.strip(), domain.strip(), default_portal_access
+    company.save()
+    if old_default != default_portal_access:
+        inheriting = Contact.objects.filter(
+            memberships__company=company, memberships__portal_access=MembershipAccess.INHERIT
+        )
+        activities_record_bulk(
+            contacts=inheriting,
+            event="portal_access_changed",
+            actor=actor,
+            body=(
+                f"{company.name} changed its Customer Portal permission to {CompanyAccess(default_portal_access).label}"
+            ),
+            data={"company": company.pk, "from": old_default, "to": default_portal_access, "inherited": True},
+        )
+    return company
+
+
+@transaction.atomic
+def company_delete(*, company: Company, actor: Actor) -> None:
+    """Delete a company and its links; each former member's timeline says so."""
+    members = Contact.objects.filter(memberships__company=company)
+    activities_record_bulk(
+        contacts=members, event="company_removed", actor=actor, body=f"Company {company.name} deleted"
+    )
+    company.delete()
+
+
+@transaction.atomic
+def membership_add(
+    *, contact: Contact, company: Company, actor: Actor, portal_access: MembershipAccess = MembershipAccess.INHERIT
+) -> Membership:
+    """Link a contact to a company with a Customer Portal permission."""
+    membership = Membership.objects.create(contact=contact, company=company, portal_access=portal_access)
+    activity_record(
+        contact=contact,
+        event="company_added",
+        actor=actor,
+        body=f"Added to {company.name}: {membership.get_portal_access_display()}",
+        data={"company": company.pk, "portal_access": portal_access},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_set_access(*, membership: Membership, portal_access: MembershipAccess, actor: Actor) -> Membership:
+    """Change one link's Customer Portal permission and record the change on the contact."""
+    old = membership.portal_access
+    if old == portal_access:
+        return membership
+    membership.portal_access = portal_access
+    membership.save(update_fields=["portal_access", "updated_at"])
+    activity_record(
+        contact=membership.contact,
+        event="portal_access_changed",
+        actor=actor,
+        body=f"{membership.company.name}: {membership.get_portal_access_display()}",
+        data={"company": membership.company_id, "from": old, "to": portal_access},
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, membership: Membership, actor: Actor) -> None:
+    """Unlink a contact from a company."""
+    activity_record(
+        contact=membership.contact,
+        event="company_removed",
+        actor=actor,
+        body=f"Removed from {membership.company.name}",
+        data={"company": membership.company_id},
+    )
+    membership.delete()

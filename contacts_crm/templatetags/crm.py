@@ -1,0 +1,25 @@
+"""Small display helpers used across the apps' templates."""
+
+from decimal import Decimal
+
+from django import template
+from django.conf import settings
+from django.contrib.humanize.templatetags.humanize import intcomma
+
+from customers.phones import phone_display
+
+register = template.Library()
+
+
+@register.filter
+def phone(value: str) -> str:
+    """Show a stored E.164 number in international format."""
+    return phone_display(value) if value else ""
+
+
+@register.filter
+def money(amount: Decimal | None, currency: str = "") -> str:
+    """Show an amount with two decimals, thousands separators and its currency (the shop's by default)."""
+    if amount is None:
+        return ""
+    return f"{intcomma(f'{Decimal(amount):.2f}')} {currency or settings.SHOP_CURRENCY}"

@@ -1,0 +1,306 @@
+"""Every write to the address book. Views, forms, the admin, webhooks and commands all call these."""
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.contrib.auth.models import AbstractBaseUser
+from django.db import transaction
+from django.db.models import F, QuerySet
+from django.utils import timezone
+
+from customers.models import (
+    Activity,
+    ActivityKind,
+    ActorKind,
+    ConsentChannel,
+    ConsentRecord,
+    ConsentSource,
+    ConsentState,
+    Contact,
+    Label,
+    LabelColour,
+    OptInLevel,
+    PhoneNumber,
+    Source,
+    Stage,
+    SuggestedUpdate,
+)
+
+# Editing any of these by hand locks the details against later orders.
+DETAIL_FIELDS = ("first_name", "last_name", "image", *Contact.ADDRESS_FIELDS)
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who did something: a staff user, or the shop, the website or the system for the automatic ways in."""
+
+    kind: ActorKind
+    user: AbstractBaseUser | None = None
+
+    @classmethod
+    def staff(cls, user: AbstractBaseUser) -> "Actor":
+        return cls(kind=ActorKind.STAFF, user=user)
+
+
+SHOP = Actor(kind=ActorKind.SHOP)
+WEBSITE = Actor(kind=ActorKind.WEBSITE)
+SYSTEM = Actor(kind=ActorKind.SYSTEM)
+
+
+@dataclass(frozen=True)
+class PhoneInput:
+    number: str  # E.164, already validated by the form
+    label: str = ""
+
+
+def activity_record(
+    *, contact: Contact, event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
+) -> Activity:
+    """Record a system event on the contact's timeline. Every service that changes a contact calls this."""
+    return Activity.objects.create(
+        contact=contact,
+        kind=ActivityKind.EVENT,
+        event=event,
+        body=body,
+        actor_kind=actor.kind,
+        actor=actor.user,
+        data=data or {},
+    )
+
+
+def activities_record_bulk(
+    *, contacts: Iterable[Contact], event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
+) -> None:
+    """Record the same event for many contacts in one insert."""
+    Activity.objects.bulk_create(
+        Activity(
+            contact=contact,
+            kind=ActivityKind.EVENT,
+            event=event,
+            body=body,
+            actor_kind=actor.kind,
+            actor=actor.user,
+            data=data or {},
+        )
+        for contact in contacts
+    )
+
+
+def _phones_replace(*, contact: Contact, phones: Sequence[PhoneInput]) -> None:
+    contact.phones.all().delete()
+    PhoneNumber.objects.bulk_create(
+        PhoneNumber(contact=contact, number=phone.number, label=phone.label, position=position)
+        for position, phone in enumerate(phones)
+    )
+
+
+@transaction.atomic
+def contact_create(
+    *,
+    email: str,
+    actor: Actor,
+    first_name: str = "",
+    last_name: str = "",
+    stage: Stage = Stage.LEAD,
+    source: Source = Source.MANUAL,
+    phones: Sequence[PhoneInput] = (),
+    labels: Iterable[Label] = (),
+    **details: Any,
+) -> Contact:
+    """Create a contact; the database refuses a second live contact with the same email."""
+    contact = Contact.objects.create(
+        email=email.strip(), first_name=first_name, last_name=last_name, stage=stage, source=source, **details
+    )
+    _phones_replace(contact=contact, phones=phones)
+    contact.labels.add(*labels)
+    activity_record(
+        contact=contact,
+        event="created",
+        actor=actor,
+        body=f"Created as {contact.get_stage_display()} ({contact.get_source_display()})",
+        data={"stage": contact.stage, "source": contact.source},
+    )
+    return contact
+
+
+@transaction.atomic
+def contact_update(
+    *,
+    contact: Contact,
+    actor: Actor,
+    phones: Sequence[PhoneInput] | None = None,
+    **changes: Any,
+) -> Contact:
+    """Apply staff's changes; a change to the details locks them against later orders and is recorded."""
+    changed: dict[str, list[str]] = {}
+    for field, new in changes.items():
+        old = getattr(contact, field)
+        if str(old or "") != str(new or ""):
+            changed[field] = [str(old or ""), str(new or "")]
+            setattr(contact, field, new)
+    if phones is not None:
+        old_phones = [(p.number, p.label) for p in contact.phones.all()]
+        new_phones = [(p.number, p.label) for p in phones]
+        if old_phones != new_phones:
+            changed["phones"] = [
+                ", ".join(number for number, _ in old_phones),
+                ", ".join(number for number, _ in new_phones),
+            ]
+            _phones_replace(contact=contact, phones=phones)
+    if not changed:
+        return contact
+    if any(field in DETAIL_FIELDS or field == "phones" for field in changed):
+        contact.details_locked = True
+    contact.save()
+    activity_record(
+        contact=contact,
+        event="edited",
+        actor=actor,
+        body="Changed " + ", ".join(sorted(changed)),
+        data={"changes": changed, "locked": contact.details_locked},
+    )
+    return contact
+
+
+@transaction.atomic
+def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor) -> int:
+    """Move live contacts to the Trash, from where they can be restored for 30 days."""
+    live = contacts.filter(deleted_at__isnull=True)
+    ids = list(live.values_list("pk", flat=True))
+    count = Contact.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
+    activities_record_bulk(contacts=(Contact(pk=pk) for pk in ids), event="trashed", actor=actor)
+    return count
+
+
+@transaction.atomic
+def contact_promote_to_customer(*, contact: Contact, actor: Actor, reason: str) -> bool:
+    """Make a lead a customer; stage only moves forward by itself. Return whether it changed."""
+    updated = Contact.objects.filter(pk=contact.pk, stage=Stage.LEAD).update(stage=Stage.CUSTOMER)
+    if not updated:
+        return False
+    contact.stage = Stage.CUSTOMER
+    activity_record(contact=contact, event="became_customer", actor=actor, body=reason)
+    return True
+
+
+def contact_orders_summary_add(*, contact: Contact, amount: Decimal, placed_at: datetime) -> None:
+    """Count a placed order in the contact's orders count, total spent and last order date."""
+    Contact.objects.filter(pk=contact.pk).update(
+        orders_count=F("orders_count") + 1, total_spent=F("total_spent") + amount
+    )
+    Contact.objects.filter(pk=contact.pk, last_order_at__lt=placed_at).update(last_order_at=placed_at)
+    Contact.objects.filter(pk=contact.pk, last_order_at__isnull=True).update(last_order_at=placed_at)
+    contact.refresh_from_db(fields=["orders_count", "total_spent", "last_order_at"])
+
+
+@transaction.atomic
+def note_add(*, contact: Contact, body: str, actor: Actor) -> Activity:
+    """Add a staff note to the contact's activity log."""
+    return Activity.objects.create(
+        contact=contact, kind=ActivityKind.NOTE, body=body, actor_kind=actor.kind, actor=actor.user
+    )
+
+
+@transaction.atomic
+def label_create(*, name: str, colour: str = LabelColour.GREY) -> Label:
+    """Create a label; the database refuses a name that differs from another only in case."""
+    return Label.objects.create(name=name.strip(), colour=colour)
+
+
+@transaction.atomic
+def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Actor) -> None:
+    """Attach labels to a contact, recording each one that was not already there."""
+    existing = set(contact.labels.values_list("pk", flat=True))
+    new = [label for label in labels if label.pk not in existing]
+    contact.labels.add(*new)
+    for label in new:
+        activity_record(contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added")
+
+
+@transaction.atomic
+def consent_record(
+    *,
+    contact: Contact,
+    state: ConsentState,
+    source: ConsentSource,
+    given_at: datetime,
+    collected_how: str,
+    actor: Actor,
+    opt_in_level: OptInLevel = OptInLevel.UNKNOWN,
+    channel: ConsentChannel = ConsentChannel.EMAIL,
+) -> ConsentRecord:
+    """Append a consent record; the contact's current consent is the latest record by the moment given."""
+    record = ConsentRecord.objects.create(
+        contact=contact,
+        channel=channel,
+        state=state,
+        opt_in_level=opt_in_level,
+        source=source,
+        given_at=given_at,
+        collected_how=collected_how,
+        actor=actor.user,
+    )
+    if channel == ConsentChannel.EMAIL:
+        # An older record entered later must not override a newer one, so read the latest back.
+        latest = contact.consent_records.filter(channel=channel).order_by("-given_at", "-id").first()
+        if latest.state != contact.marketing_consent:
+            contact.marketing_consent = latest.state
+            Contact.objects.filter(pk=contact.pk).update(marketing_consent=latest.state)
+    activity_record(
+        contact=contact,
+        event="consent_changed",
+        actor=actor,
+        body=f"{record.get_channel_display()} marketing: {record.get_state_display()}",
+        data={"state": state, "source": source, "given_at": given_at.isoformat()},
+    )
+    return record
+
+
+@transaction.atomic
+def contact_sync_details(*, contact: Contact, details: dict[str, str], source_reference: str, actor: Actor) -> None:
+    """Bring an order's details onto the contact, or, when staff locked them, keep them as suggestions."""
+    differing = {field: value for field, value in details.items() if value and getattr(contact, field) != value}
+    if not differing:
+        return
+    if contact.details_locked:
+        SuggestedUpdate.objects.bulk_create(
+            SuggestedUpdate(contact=contact, field=field, value=value, source_reference=source_reference)
+            for field, value in differing.items()
+        )
+        return
+    for field, value in differing.items():
+        setattr(contact, field, value)
+    contact.save(update_fields=[*differing, "updated_at"])
+    activity_record(
+        contact=contact,
+        event="details_synced",
+        actor=actor,
+        body=f"Details updated from {source_reference}",
+        data={"fields": sorted(differing)},
+    )
+
+
+def contact_phone_add(*, contact: Contact, number: str, label: str = "") -> None:
+    """Add a number at the end of the contact's list unless it is already there."""
+    if contact.phones.filter(number=number).exists():
+        return
+    PhoneNumber.objects.create(contact=contact, number=number, label=label, position=contact.phones.count())
+
+
+@transaction.atomic
+def label_update(*, label: Label, name: str, colour: str) -> Label:
+    """Rename or recolour a label."""
+    label.name, label.colour = name.strip(), colour
+    label.save(update_fields=["name", "colour", "updated_at"])
+    return label
+
+
+@transaction.atomic
+def label_delete(*, label: Label) -> int:
+    """Delete a label, taking it off every contact; return how many contacts had it."""
+    affected = label.contacts.count()
+    label.delete()
+    return affected

@@ -1,0 +1,94 @@
+"""Orders from the shop and drafts staff prepare, with a snapshot of the buyer at the time."""
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+
+from contacts_crm.models import AddressFields, TimeStampedModel
+from customers.models import Contact
+
+
+class OrderStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    PLACED = "placed", "Placed"
+    PAID = "paid", "Paid"
+    FULFILLED = "fulfilled", "Fulfilled"
+    CANCELLED = "cancelled", "Cancelled"
+
+
+class Order(AddressFields, TimeStampedModel):
+    # The shop's own order id. Unique, so a webhook delivered twice is recorded once; empty for drafts.
+    shop_order_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    status = models.CharField(max_length=10, choices=OrderStatus, default=OrderStatus.DRAFT)
+    # Orders outlive the person: when a contact is purged the order stays, unlinked, with its snapshot.
+    contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
+    buyer_email = models.EmailField(max_length=254)
+    buyer_first_name = models.CharField(max_length=150, blank=True)
+    buyer_last_name = models.CharField(max_length=150, blank=True)
+    buyer_phone = models.CharField(max_length=16, blank=True)
+    currency = models.CharField(max_length=3, default="EUR")
+    subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    shipping = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    tax = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    placed_at = models.DateTimeField(null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["contact", "-placed_at"], name="order_contact_history_idx"),
+            models.Index(fields=["status", "-created_at", "-id"], name="order_status_created_idx"),
+            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
+        ]
+        constraints = [
+            models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
+            models.CheckConstraint(
+                condition=Q(subtotal__gte=0, shipping__gte=0, tax__gte=0, total__gte=0),
+                name="order_amounts_not_negative",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(placed_at__isnull=False), name="order_placed_has_date"
+            ),
+        ]
+        # Totals adding up is checked by the order services, not here: SQLite keeps decimals as floats,
+        # where 0.1 + 0.2 != 0.3, so an equality constraint would reject correct orders.
+
+    def __str__(self) -> str:
+        return self.number
+
+    def get_absolute_url(self) -> str:
+        return reverse("orders:detail", args=[self.pk])
+
+    @property
+    def number(self) -> str:
+        if self.shop_order_id:
+            return f"#{self.shop_order_id}"
+        return f"Draft D{self.pk}"
+
+    @property
+    def buyer_name(self) -> str:
+        return " ".join(part for part in (self.buyer_first_name, self.buyer_last_name) if part)
+
+
+class OrderLine(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    name = models.CharField(max_length=200)
+    sku = models.CharField("SKU", max_length=64, blank=True)
+    quantity = models.PositiveIntegerField(default=1)
+    unit_price = models.DecimalField(max_digits=12, decimal_places=2)
+    total = models.DecimalField(max_digits=12, decimal_places=2)
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="order_line_quantity_positive"),
+            models.CheckConstraint(condition=Q(unit_price__gte=0), name="order_line_price_not_negative"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} × {self.name}"

@@ -1,0 +1,45 @@
+import os
+
+# Playwright's sync API runs an event loop in the test thread; Django must allow its ORM there.
+# It has to be set before the test database is created, so it lives at the top of the root conftest.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+import pytest
+from django.core.cache import cache
+
+from tests.factories import UserFactory
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """Login throttling counts in the cache; each test starts with none."""
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def viewer(db):
+    return UserFactory(username="viewer", role="Viewer")
+
+
+@pytest.fixture
+def staff_user(db):
+    return UserFactory(username="staffer", role="Staff")
+
+
+@pytest.fixture
+def manager(db):
+    return UserFactory(username="manager", role="Manager")
+
+
+@pytest.fixture
+def staff_client(client, staff_user):
+    client.force_login(staff_user)
+    return client
+
+
+@pytest.fixture
+def manager_client(client, manager):
+    client.force_login(manager)
+    return client

@@ -1,0 +1,96 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from customers.models import (
+    ActorKind,
+    ConsentSource,
+    ConsentState,
+    Contact,
+    Source,
+    Stage,
+)
+from customers.services import (
+    SYSTEM,
+    Actor,
+    PhoneInput,
+    consent_record,
+    contact_create,
+    contact_update,
+    contacts_trash,
+)
+from tests.factories import ContactFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_contact_created_by_staff_is_a_manual_lead_and_its_log_says_who():
+    user = UserFactory()
+    contact = contact_create(email="ann@example.com", actor=Actor.staff(user))
+    assert (contact.stage, contact.source) == (Stage.LEAD, Source.MANUAL)
+    event = contact.activities.get()
+    assert (event.event, event.actor, event.actor_kind) == ("created", user, ActorKind.STAFF)
+
+
+def test_contact_create_keeps_phones_in_order():
+    contact = contact_create(
+        email="ann@example.com",
+        actor=SYSTEM,
+        phones=[PhoneInput("+442071838750", "work"), PhoneInput("+447700900123", "mobile")],
+    )
+    assert [(p.number, p.label) for p in contact.phones.all()] == [
+        ("+442071838750", "work"),
+        ("+447700900123", "mobile"),
+    ]
+
+
+def test_editing_details_locks_them_and_records_old_and_new():
+    contact = ContactFactory(first_name="Ann", city="Leeds")
+    contact_update(contact=contact, actor=Actor.staff(UserFactory()), first_name="Anne", city="Leeds")
+    contact.refresh_from_db()
+    assert contact.details_locked is True
+    event = contact.activities.get(event="edited")
+    assert event.data["changes"] == {"first_name": ["Ann", "Anne"]}
+
+
+def test_changing_only_the_stage_does_not_lock_the_details():
+    contact = ContactFactory()
+    contact_update(contact=contact, actor=SYSTEM, stage=Stage.CUSTOMER)
+    contact.refresh_from_db()
+    assert (contact.stage, contact.details_locked) == (Stage.CUSTOMER, False)
+
+
+def test_an_update_that_changes_nothing_records_nothing():
+    contact = ContactFactory(first_name="Ann")
+    contact_update(contact=contact, actor=SYSTEM, first_name="Ann")
+    assert not contact.activities.exists()
+    assert Contact.objects.get(pk=contact.pk).details_locked is False
+
+
+def test_changing_phones_locks_the_details():
+    contact = ContactFactory()
+    contact_update(contact=contact, actor=SYSTEM, phones=[PhoneInput("+442071838750")])
+    contact.refresh_from_db()
+    assert contact.details_locked is True
+    assert list(contact.phones.values_list("number", flat=True)) == ["+442071838750"]
+
+
+def test_an_older_consent_record_entered_later_does_not_override_a_newer_one():
+    contact = ContactFactory()
+    now = timezone.now()
+    common = {"contact": contact, "source": ConsentSource.STAFF, "collected_how": "By phone", "actor": SYSTEM}
+    consent_record(state=ConsentState.UNSUBSCRIBED, given_at=now, **common)
+    consent_record(state=ConsentState.SUBSCRIBED, given_at=now - timedelta(days=30), **common)
+    contact.refresh_from_db()
+    assert contact.marketing_consent == ConsentState.UNSUBSCRIBED
+    assert contact.consent_records.count() == 2
+
+
+def test_trashing_frees_the_email_and_records_it():
+    contact = ContactFactory(email="ann@example.com")
+    assert contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM) == 1
+    contact.refresh_from_db()
+    assert contact.deleted_at is not None
+    assert contact.activities.filter(event="trashed").exists()
+    assert contact_create(email="ann@example.com", actor=SYSTEM).pk != contact.pk

@@ -1,0 +1,97 @@
+"""factory_boy factories for the domain model. Tests build data with these, never with fixtures files."""
+
+from decimal import Decimal
+
+import factory
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.utils import timezone
+
+from companies.models import Company, CompanyAccess, Membership, MembershipAccess
+from customers.models import Contact, Label, LabelColour, PhoneNumber, Stage
+from orders.models import Order, OrderLine, OrderStatus
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = get_user_model()
+        django_get_or_create = ("username",)
+        skip_postgeneration_save = True
+
+    username = factory.Sequence(lambda n: f"staff{n}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    password = factory.django.Password("correct-horse-battery")
+
+    @factory.post_generation
+    def role(self, create, extracted, **kwargs):
+        """Put the user in a staff group: UserFactory(role="Viewer")."""
+        if create and extracted:
+            self.groups.add(Group.objects.get(name=extracted))
+
+
+class ContactFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Contact
+
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    stage = Stage.LEAD
+
+
+class PhoneNumberFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = PhoneNumber
+
+    contact = factory.SubFactory(ContactFactory)
+    number = factory.Sequence(lambda n: f"+4420718{n:05d}")
+
+
+class LabelFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Label
+
+    name = factory.Sequence(lambda n: f"Label {n}")
+    colour = LabelColour.BLUE
+
+
+class CompanyFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Company
+
+    name = factory.Sequence(lambda n: f"Company {n} Ltd")
+    default_portal_access = CompanyAccess.PERSONAL
+
+
+class MembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Membership
+
+    contact = factory.SubFactory(ContactFactory)
+    company = factory.SubFactory(CompanyFactory)
+    portal_access = MembershipAccess.INHERIT
+
+
+class OrderFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Order
+
+    shop_order_id = factory.Sequence(lambda n: str(5000 + n))
+    status = OrderStatus.PLACED
+    contact = factory.SubFactory(ContactFactory, stage=Stage.CUSTOMER)
+    buyer_email = factory.SelfAttribute("contact.email")
+    subtotal = Decimal("20.00")
+    total = Decimal("20.00")
+    placed_at = factory.LazyFunction(timezone.now)
+
+
+class OrderLineFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderLine
+
+    order = factory.SubFactory(OrderFactory)
+    name = "Ceramic mug"
+    unit_price = Decimal("10.00")
+    quantity = 2
+    total = Decimal("20.00")

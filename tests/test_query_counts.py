@@ -1,0 +1,114 @@
+"""Every list and detail page issues a fixed number of queries, whatever the number of rows it shows."""
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import (
+    CompanyFactory,
+    ContactFactory,
+    LabelFactory,
+    MembershipFactory,
+    OrderFactory,
+    OrderLineFactory,
+    PhoneNumberFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+# Every signed-in request starts with these four.
+REQUEST = [
+    "session",
+    "user",
+    "the user's own permissions",
+    "the user's group permissions",
+]
+
+
+def contact_with_everything(company=None):
+    contact = ContactFactory()
+    PhoneNumberFactory(contact=contact)
+    contact.labels.add(LabelFactory())
+    MembershipFactory(contact=contact, company=company or CompanyFactory())
+    return contact
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_contact_list(manager_client, django_assert_num_queries, rows):
+    for _ in range(rows):
+        contact_with_everything()
+    expected = [
+        *REQUEST,
+        "count for the paginator",
+        "counts for the All / Customers / Leads tabs",
+        "the page of contacts",
+        "their phones",
+        "their labels",
+        "their companies",
+    ]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("customers:list"))
+    assert len(response.context["page_obj"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_contact_page(manager_client, django_assert_num_queries, rows):
+    contact = ContactFactory()
+    for index in range(rows):
+        PhoneNumberFactory(contact=contact)
+        contact.labels.add(LabelFactory())
+        MembershipFactory(contact=contact)
+        OrderFactory(contact=contact)
+        contact.activities.create(kind="note", body=f"Note {index}")
+    expected = [
+        *REQUEST,
+        "the contact",
+        "its phones",
+        "its labels",
+        "its latest activity with actors",
+        "its orders",
+        "its companies",
+    ]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("customers:detail", args=[contact.pk]))
+    assert response.status_code == 200
+    assert len(response.context["orders"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_company_list(manager_client, django_assert_num_queries, rows):
+    for _ in range(rows):
+        MembershipFactory()
+    expected = [*REQUEST, "count for the paginator", "the page of companies with member counts"]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("companies:list"))
+    assert len(response.context["page_obj"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_company_page(manager_client, django_assert_num_queries, rows):
+    company = CompanyFactory()
+    for _ in range(rows):
+        MembershipFactory(company=company)
+    expected = [*REQUEST, "the company", "its members with their contacts"]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("companies:detail", args=[company.pk]))
+    assert len(response.context["memberships"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_order_list(manager_client, django_assert_num_queries, rows):
+    OrderFactory.create_batch(rows)
+    expected = [*REQUEST, "count for the paginator", "the page of orders with their contacts"]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("orders:list"))
+    assert len(response.context["page_obj"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_order_page(manager_client, django_assert_num_queries, rows):
+    order = OrderFactory()
+    OrderLineFactory.create_batch(rows, order=order)
+    expected = [*REQUEST, "the order with its contact", "its lines"]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("orders:detail", args=[order.pk]))
+    assert response.status_code == 200

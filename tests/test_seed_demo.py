@@ -1,0 +1,50 @@
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from companies.models import Company, Membership
+from customers.models import Activity, ConsentRecord, Contact, Label, Stage
+from orders.models import Order
+from tests.factories import ContactFactory
+
+pytestmark = pytest.mark.django_db
+
+MODELS = [Contact, Company, Membership, Label, Order, Activity, ConsentRecord]
+
+
+def counts() -> dict[str, int]:
+    return {model.__name__: model.objects.count() for model in MODELS}
+
+
+def test_seed_demo_makes_realistic_data_and_running_it_twice_leaves_the_same_counts():
+    call_command("seed_demo", stdout=io.StringIO())
+    first = counts()
+    assert first["Contact"] == 200
+    assert first["Company"] == 20
+    assert first["Label"] >= 5
+    assert first["Order"] > 100
+    assert first["ConsentRecord"] > 0
+    assert Contact.objects.filter(stage=Stage.LEAD).exists()
+    assert Contact.objects.filter(stage=Stage.CUSTOMER).exists()
+    assert Activity.objects.filter(kind="note").exists()
+    call_command("seed_demo", stdout=io.StringIO())
+    assert counts() == first
+
+
+def test_seed_demo_if_empty_leaves_a_database_with_contacts_alone():
+    ContactFactory()
+    call_command("seed_demo", "--if-empty", stdout=io.StringIO())
+    assert Contact.objects.count() == 1
+
+
+def test_demo_login_can_sign_in(client, settings):
+    settings.DEBUG = True
+    call_command("demo_login", stdout=io.StringIO())
+    assert client.login(username="demo", password="demo-contacts-2026")
+
+
+def test_demo_login_refuses_to_run_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="development"):
+        call_command("demo_login")
