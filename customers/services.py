@@ -56,11 +56,8 @@ class PhoneInput:
     label: str = ""
 
 
-def activity_record(
-    *, contact: Contact, event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
-) -> Activity:
-    """Record a system event on the contact's timeline. Every service that changes a contact calls this."""
-    return Activity.objects.create(
+def _event(*, contact: Contact, event: str, actor: Actor, body: str, data: dict[str, Any] | None) -> Activity:
+    return Activity(
         contact=contact,
         kind=ActivityKind.EVENT,
         event=event,
@@ -71,21 +68,21 @@ def activity_record(
     )
 
 
+def activity_record(
+    *, contact: Contact, event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
+) -> Activity:
+    """Record a system event on the contact's timeline. Every service that changes a contact calls this."""
+    activity = _event(contact=contact, event=event, actor=actor, body=body, data=data)
+    activity.save()
+    return activity
+
+
 def activities_record_bulk(
     *, contacts: Iterable[Contact], event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
 ) -> None:
     """Record the same event for many contacts in one insert."""
     Activity.objects.bulk_create(
-        Activity(
-            contact=contact,
-            kind=ActivityKind.EVENT,
-            event=event,
-            body=body,
-            actor_kind=actor.kind,
-            actor=actor.user,
-            data=data or {},
-        )
-        for contact in contacts
+        _event(contact=contact, event=event, actor=actor, body=body, data=data) for contact in contacts
     )
 
 
