@@ -8,12 +8,11 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-# Use the machine's Python; never download one.
+# Use a Python already on the machine (uv picks one matching requires-python); never download one.
 export UV_PYTHON_DOWNLOADS := never
-export UV_PYTHON := $(shell command -v $(PYTHON3))
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test test-postgres install install-dev bench clean
+.PHONY: run test test-postgres install install-dev clean
 
 $(UV):
 	$(PYTHON3) -m venv $(UV_HOME)
