@@ -54,8 +54,9 @@ class Order(AddressFields, TimeStampedModel):
                 condition=Q(status="draft") | Q(placed_at__isnull=False), name="order_placed_has_date"
             ),
         ]
-        # Totals adding up is checked by the order services, not here: SQLite keeps decimals as floats,
-        # where 0.1 + 0.2 != 0.3, so an equality constraint would reject correct orders.
+        # Totals add up because the order service computes them from the lines. No constraint checks it:
+        # SQLite keeps decimals as floats, where 0.1 + 0.2 != 0.3, so an equality check would reject
+        # correct orders.
 
     def __str__(self) -> str:
         return self.number
