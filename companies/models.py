@@ -83,3 +83,9 @@ class Membership(TimeStampedModel):
         return effective_portal_access(
             membership_access=self.portal_access, company_default=self.company.default_portal_access
         )
+
+    @property
+    def portal_access_reason(self) -> str:
+        """Say what the member may see and why, as staff read it on the company and contact pages."""
+        source = MembershipAccess.INHERIT.label if self.portal_access == MembershipAccess.INHERIT else "Overridden"
+        return f"{source}: {self.effective_portal_access.label}"

@@ -1,8 +1,9 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.db import IntegrityError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -11,18 +12,19 @@ from companies.forms import CompanyForm
 from companies.models import Company
 from customers.services import Actor
 
-PAGE_SIZE = 50
-
 
 @permission_required("companies.view_company", raise_exception=True)
 def company_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.company_list(), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.company_list(), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "companies/company_list.html", {"page_obj": page})
 
 
 @permission_required("companies.view_company", raise_exception=True)
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    company = get_object_or_404(Company, pk=pk)
+    try:
+        company = selectors.company_detail(pk=pk)
+    except Company.DoesNotExist as error:
+        raise Http404("No such company") from error
     members = selectors.memberships_for_company(company=company)
     return render(request, "companies/company_detail.html", {"company": company, "memberships": members})
 

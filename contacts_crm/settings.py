@@ -139,6 +139,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# Rows per page on every list (UI.md: pages of 50).
+LIST_PAGE_SIZE = 50
+
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"

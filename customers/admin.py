@@ -17,7 +17,7 @@ class ContactAdmin(admin.ModelAdmin):
     fields = ("email", *CONTACT_EDITABLE, *readonly_fields)
 
     def get_queryset(self, request):
-        return super().get_queryset(request).filter(deleted_at__isnull=True)
+        return super().get_queryset(request).live()
 
     def get_readonly_fields(self, request, obj=None):
         # The email is a contact's identity; the app's own edit form is where it changes.

@@ -72,6 +72,12 @@ class Label(TimeStampedModel):
         return self.name
 
 
+class ContactQuerySet(models.QuerySet):
+    def live(self) -> "ContactQuerySet":
+        """Contacts that are not in the trash."""
+        return self.filter(deleted_at__isnull=True)
+
+
 class Contact(AddressFields, TimeStampedModel):
     stage = models.CharField(max_length=10, choices=Stage, default=Stage.LEAD)
     first_name = models.CharField("First name", max_length=150, blank=True)
@@ -98,6 +104,8 @@ class Contact(AddressFields, TimeStampedModel):
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     last_order_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ContactQuerySet.as_manager()
 
     class Meta:
         permissions = [("export_contact", "Can export contacts")]

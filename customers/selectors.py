@@ -8,7 +8,7 @@ from customers.models import Activity, Contact, PhoneNumber, Stage
 
 def contacts_live() -> QuerySet[Contact]:
     """Return contacts that are not in the trash."""
-    return Contact.objects.filter(deleted_at__isnull=True)
+    return Contact.objects.live()
 
 
 def contact_live_by_email(*, email: str) -> Contact | None:

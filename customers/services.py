@@ -165,8 +165,7 @@ def contact_update(
 @transaction.atomic
 def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor) -> int:
     """Move live contacts to the Trash, from where they can be restored for 30 days."""
-    live = contacts.filter(deleted_at__isnull=True)
-    ids = list(live.values_list("pk", flat=True))
+    ids = list(contacts.live().values_list("pk", flat=True))
     count = Contact.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
     activities_record_bulk(contacts=(Contact(pk=pk) for pk in ids), event="trashed", actor=actor)
     return count
@@ -213,8 +212,10 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     existing = set(contact.labels.values_list("pk", flat=True))
     new = [label for label in labels if label.pk not in existing]
     contact.labels.add(*new)
-    for label in new:
-        activity_record(contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added")
+    Activity.objects.bulk_create(
+        _event(contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added", data=None)
+        for label in new
+    )
 
 
 @transaction.atomic

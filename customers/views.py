@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
@@ -12,13 +13,11 @@ from customers.forms import ContactCreateForm
 from customers.models import Contact, Stage
 from orders.selectors import orders_for_contact
 
-PAGE_SIZE = 50
-
 
 @permission_required("customers.view_contact", raise_exception=True)
 def contact_list(request: HttpRequest) -> HttpResponse:
     stage = request.GET.get("stage") if request.GET.get("stage") in Stage.values else None
-    page = Paginator(selectors.contact_list(stage=stage), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.contact_list(stage=stage), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     tabs = [(None, "All"), (Stage.CUSTOMER.value, "Customers"), (Stage.LEAD.value, "Leads")]
     return render(
         request,

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
@@ -6,13 +7,11 @@ from django.shortcuts import render
 from orders import selectors
 from orders.models import Order, OrderStatus
 
-PAGE_SIZE = 50
-
 
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
-    page = Paginator(selectors.order_list(status=status), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = Paginator(selectors.order_list(status=status), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request, "orders/order_list.html", {"page_obj": page, "status": status, "statuses": OrderStatus.choices}
     )

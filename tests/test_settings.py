@@ -55,12 +55,21 @@ def test_production_refuses_the_development_key():
     assert "SECRET_KEY must be a random string" in result.stderr
 
 
-def test_development_mode_uses_sqlite_with_wal_and_immediate_transactions():
-    from django.conf import settings
+def test_a_sqlite_database_runs_in_wal_mode_with_immediate_transactions(tmp_path):
+    probe = (
+        "from django.db import connection; connection.ensure_connection(); "
+        "cursor = connection.cursor(); cursor.execute('PRAGMA journal_mode'); "
+        "print(cursor.fetchone()[0], connection.transaction_mode)"
+    )
+    result = manage("shell", "-c", probe, DATABASE_URL=f"sqlite:///{tmp_path / 'probe.sqlite3'}")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["wal", "IMMEDIATE"]
 
-    options = settings.SQLITE_OPTIONS
-    assert options["transaction_mode"] == "IMMEDIATE"
-    assert "journal_mode=WAL" in options["init_command"]
+
+def test_with_no_environment_the_app_uses_sqlite_in_the_project_folder():
+    result = manage("shell", "-c", "from django.conf import settings; print(settings.DATABASES['default']['NAME'])")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == str(ROOT / "db.sqlite3")
 
 
 @pytest.mark.django_db

@@ -30,6 +30,22 @@ def test_an_inheriting_member_follows_the_company_default_at_once():
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("membership_access", "expected"),
+    [
+        (MembershipAccess.INHERIT, "As set in the Company Page: Access all company's tickets"),
+        (MembershipAccess.PERSONAL, "Overridden: Access personal tickets only"),
+        (MembershipAccess.COMPANY, "Overridden: Access all company's tickets"),
+    ],
+)
+def test_the_reason_for_a_members_access_names_where_it_comes_from(membership_access, expected):
+    membership = MembershipFactory(
+        portal_access=membership_access, company=CompanyFactory(default_portal_access=CompanyAccess.COMPANY)
+    )
+    assert membership.portal_access_reason == expected
+
+
+@pytest.mark.django_db
 def test_a_contact_links_to_a_company_once():
     contact, company = ContactFactory(), CompanyFactory()
     MembershipFactory(contact=contact, company=company)

@@ -1,8 +1,8 @@
 import pytest
 from django.urls import reverse
 
-from companies.models import Company
-from tests.factories import CompanyFactory
+from companies.models import Company, CompanyAccess, MembershipAccess
+from tests.factories import CompanyFactory, MembershipFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -37,3 +37,14 @@ def test_bad_input_is_shown_next_to_the_field_keeps_what_was_typed_and_writes_no
     assert 'value="kept.test"' in response.content.decode()
     assert response.content.decode().count("There is a problem") == 1
     assert Company.objects.count() == 1
+
+
+def test_the_company_and_contact_pages_show_each_members_access_and_why(manager_client):
+    company = CompanyFactory(default_portal_access=CompanyAccess.COMPANY)
+    inheriting = MembershipFactory(company=company, portal_access=MembershipAccess.INHERIT)
+    MembershipFactory(company=company, portal_access=MembershipAccess.PERSONAL)
+    page = manager_client.get(company.get_absolute_url()).content.decode()
+    assert "As set in the Company Page: Access all company&#x27;s tickets" in page
+    assert "Overridden: Access personal tickets only" in page
+    contact_page = manager_client.get(inheriting.contact.get_absolute_url()).content.decode()
+    assert "As set in the Company Page: Access all company&#x27;s tickets" in contact_page

@@ -17,10 +17,11 @@ from customers.services import (
     PhoneInput,
     consent_record,
     contact_create,
+    contact_labels_add,
     contact_update,
     contacts_trash,
 )
-from tests.factories import ContactFactory, UserFactory
+from tests.factories import ContactFactory, LabelFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -85,6 +86,17 @@ def test_an_older_consent_record_entered_later_does_not_override_a_newer_one():
     contact.refresh_from_db()
     assert contact.marketing_consent == ConsentState.UNSUBSCRIBED
     assert contact.consent_records.count() == 2
+
+
+def test_adding_labels_records_each_new_one_in_a_fixed_number_of_queries(django_assert_num_queries):
+    contact = ContactFactory()
+    kept, first, second = LabelFactory(name="Kept"), LabelFactory(name="VIP"), LabelFactory(name="Press")
+    contact.labels.add(kept)
+    # Savepoint; the labels it has; the link rows; the activity rows; release (the same for 2 labels or 200).
+    with django_assert_num_queries(5):
+        contact_labels_add(contact=contact, labels=[kept, first, second], actor=SYSTEM)
+    assert set(contact.labels.values_list("name", flat=True)) == {"Kept", "VIP", "Press"}
+    assert sorted(contact.activities.values_list("body", flat=True)) == ["Label Press added", "Label VIP added"]
 
 
 def test_trashing_frees_the_email_and_records_it():

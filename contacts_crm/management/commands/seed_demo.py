@@ -25,7 +25,6 @@ from customers.services import (
     label_create,
     note_add,
 )
-from orders.models import Order
 from orders.services import LineInput, PlacedOrderInput, order_sync_placed
 
 SEED = 2026
@@ -156,12 +155,9 @@ class Command(BaseCommand):
                 actor=WEBSITE if source == Source.CONTACT_FORM else SYSTEM,
                 **person["address"],
             )
-        result = None
         for number, days, lines in sorted(
             zip(order_numbers, picks["order_days"], picks["order_lines"], strict=True), key=lambda item: -item[1]
         ):
-            if Order.objects.filter(shop_order_id=str(number)).exists():
-                continue
             result = order_sync_placed(
                 data=PlacedOrderInput(
                     shop_order_id=str(number),
