@@ -4,7 +4,7 @@ from django.db import transaction
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from customers.models import Contact
-from customers.services import Actor, activities_record_bulk, activity_record
+from customers.services import Actor, activities_record_bulk, activity_record, contacts_search_refresh
 
 
 @transaction.atomic
@@ -18,9 +18,13 @@ def company_create(
 @transaction.atomic
 def company_update(*, company: Company, actor: Actor, name: str, domain: str, default_portal_access: str) -> Company:
     """Change a company. A new default changes every inheriting member's access at once, on their timeline."""
-    old_default = Company.objects.select_for_update().values_list("default_portal_access", flat=True).get(pk=company.pk)
+    old_name, old_default = (
+        Company.objects.select_for_update().values_list("name", "default_portal_access").get(pk=company.pk)
+    )
     company.name, company.domain, company.default_portal_access = name.strip(), domain.strip(), default_portal_access
     company.save()
+    if old_name != company.name:
+        contacts_search_refresh(contact_ids=company.memberships.values_list("contact_id", flat=True))
     if old_default != default_portal_access:
         inheriting = Contact.objects.filter(
             memberships__company=company, memberships__portal_access=MembershipAccess.INHERIT
@@ -40,11 +44,15 @@ def company_update(*, company: Company, actor: Actor, name: str, domain: str, de
 @transaction.atomic
 def company_delete(*, company: Company, actor: Actor) -> None:
     """Delete a company and its links; each former member's timeline says so."""
-    members = Contact.objects.filter(memberships__company=company)
+    member_ids = list(company.memberships.values_list("contact_id", flat=True))
     activities_record_bulk(
-        contacts=members, event="company_removed", actor=actor, body=f"Company {company.name} deleted"
+        contacts=(Contact(pk=pk) for pk in member_ids),
+        event="company_removed",
+        actor=actor,
+        body=f"Company {company.name} deleted",
     )
     company.delete()
+    contacts_search_refresh(contact_ids=member_ids)
 
 
 @transaction.atomic
@@ -53,6 +61,7 @@ def membership_add(
 ) -> Membership:
     """Link a contact to a company with a Customer Portal permission."""
     membership = Membership.objects.create(contact=contact, company=company, portal_access=portal_access)
+    contacts_search_refresh(contact_ids=[contact.pk])
     activity_record(
         contact=contact,
         event="company_added",
@@ -92,3 +101,4 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
         data={"company": membership.company_id},
     )
     membership.delete()
+    contacts_search_refresh(contact_ids=[membership.contact_id])

@@ -3,7 +3,8 @@
 from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
-from customers.models import Activity, Contact, PhoneNumber, Stage
+from contacts_crm.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
+from customers.models import Activity, Contact, Label, PhoneNumber, Stage
 
 
 def contacts_live() -> QuerySet[Contact]:
@@ -20,25 +21,26 @@ def contact_live_by_email(*, email: str) -> Contact | None:
     return contacts_live().filter(email_normalized=Lower(Trim(Value(email)))).first()
 
 
-def contact_stage_counts() -> dict[str, int]:
-    """Return how many live contacts there are in all, and per stage, in one query."""
-    return contacts_live().aggregate(
-        all=Count("pk"),
-        customer=Count("pk", filter=Q(stage=Stage.CUSTOMER)),
-        lead=Count("pk", filter=Q(stage=Stage.LEAD)),
-    )
-
-
-def contact_list(*, stage: str | None = None) -> QuerySet[Contact]:
-    """Return live contacts, newest first, with what the list shows loaded in a fixed number of queries."""
+def contact_stage_counts() -> dict[str, RowCount]:
+    """Return how many live contacts there are in all and per stage: exact when cheap, else estimated."""
     contacts = contacts_live()
-    if stage in Stage.values:
-        contacts = contacts.filter(stage=stage)
-    return contacts.order_by("-created_at", "-id").prefetch_related(
+    return {
+        "all": count_rows(contacts),
+        Stage.CUSTOMER: count_rows(contacts.filter(stage=Stage.CUSTOMER)),
+        Stage.LEAD: count_rows(contacts.filter(stage=Stage.LEAD)),
+    }
+
+
+def contact_list_page(
+    *, contacts: QuerySet[Contact], ordering: Ordering, size: int, cursor: Cursor | None = None, last: bool = False
+) -> KeysetPage:
+    """Return one page of contacts with what the list shows, in a fixed number of queries."""
+    contacts = contacts.prefetch_related(
         Prefetch("phones", queryset=PhoneNumber.objects.order_by("position", "id"), to_attr="phone_list"),
         "labels",
         "companies",
     )
+    return keyset_page(contacts, ordering=ordering, size=size, cursor=cursor, last=last)
 
 
 # The contact page shows the latest entries; older ones are a page away, so a contact with thousands
@@ -61,3 +63,29 @@ def contact_detail(*, pk: int) -> Contact:
         )
         .get(pk=pk)
     )
+
+
+def labels_with_contact_counts() -> QuerySet[Label]:
+    """Return every label by name, each with how many contacts outside the trash have it, in one query."""
+    return Label.objects.annotate(
+        contact_count=Count("contacts", filter=Q(contacts__deleted_at__isnull=True))
+    ).order_by(Lower("name"), "pk")
+
+
+def labels_named(*, name: str) -> QuerySet[Label]:
+    """Return the label called name in any letter case (at most one).
+
+    Both sides are lower-cased by the database with the expression its unique constraint uses, so this
+    finds exactly the label that would make an insert of name fail.
+    """
+    return Label.objects.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(name.strip())))
+
+
+def label_by_name(*, name: str) -> Label | None:
+    """Return the label called name in any letter case, or None."""
+    return labels_named(name=name).first()
+
+
+def labels_not_on_contact(*, contact: Contact) -> QuerySet[Label]:
+    """Return the labels the contact does not have yet, by name."""
+    return Label.objects.exclude(contacts=contact).order_by(Lower("name"), "pk")

@@ -28,9 +28,13 @@ from customers.models import (
     Stage,
     SuggestedUpdate,
 )
+from customers.search import search_document
+from customers.selectors import labels_named
 
 # Editing any of these by hand locks the details against later orders.
 DETAIL_FIELDS = ("first_name", "last_name", "image", *Contact.ADDRESS_FIELDS)
+# A change to any of these changes what the contact is found by.
+SEARCHED_FIELDS = {"first_name", "last_name", "email", "phones"}
 
 
 @dataclass(frozen=True)
@@ -86,6 +90,38 @@ def activities_record_bulk(
     )
 
 
+SEARCH_REFRESH_BATCH = 1000
+
+
+def contacts_search_refresh(*, contact_ids: Iterable[int]) -> None:
+    """Recompute the search document of these contacts from their name, email, phones and companies."""
+    ids = list(dict.fromkeys(contact_ids))
+    for start in range(0, len(ids), SEARCH_REFRESH_BATCH):
+        batch = ids[start : start + SEARCH_REFRESH_BATCH]
+        phones: dict[int, list[str]] = {}
+        for contact_id, number in (
+            PhoneNumber.objects.filter(contact__in=batch).order_by("position", "id").values_list("contact_id", "number")
+        ):
+            phones.setdefault(contact_id, []).append(number)
+        companies: dict[int, list[str]] = {}
+        for contact_id, name in (
+            Contact.objects.filter(pk__in=batch, companies__isnull=False)
+            .order_by("companies__name")
+            .values_list("pk", "companies__name")
+        ):
+            companies.setdefault(contact_id, []).append(name)
+        contacts = list(Contact.objects.filter(pk__in=batch).only("first_name", "last_name", "email"))
+        for contact in contacts:
+            contact.search_document = search_document(
+                first_name=contact.first_name,
+                last_name=contact.last_name,
+                email=contact.email,
+                phones=phones.get(contact.pk, ()),
+                company_names=companies.get(contact.pk, ()),
+            )
+        Contact.objects.bulk_update(contacts, ["search_document"])
+
+
 def _phones_replace(*, contact: Contact, phones: Sequence[PhoneInput]) -> None:
     contact.phones.all().delete()
     PhoneNumber.objects.bulk_create(
@@ -112,6 +148,7 @@ def contact_create(
         email=email.strip(), first_name=first_name, last_name=last_name, stage=stage, source=source, **details
     )
     _phones_replace(contact=contact, phones=phones)
+    contacts_search_refresh(contact_ids=[contact.pk])
     contact.labels.add(*labels)
     activity_record(
         contact=contact,
@@ -152,6 +189,8 @@ def contact_update(
     if any(field in DETAIL_FIELDS or field == "phones" for field in changed):
         contact.details_locked = True
     contact.save()
+    if changed.keys() & SEARCHED_FIELDS:
+        contacts_search_refresh(contact_ids=[contact.pk])
     activity_record(
         contact=contact,
         event="edited",
@@ -213,9 +252,60 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     new = [label for label in labels if label.pk not in existing]
     contact.labels.add(*new)
     Activity.objects.bulk_create(
-        _event(contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added", data=None)
+        _event(
+            contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added", data={"label": label.pk}
+        )
         for label in new
     )
+
+
+# Bulk label changes walk the selection in primary-key batches, so a million contacts never sit in
+# memory and every batch is a few set-based statements.
+BULK_BATCH = 2000
+
+
+def _in_batches(contacts: QuerySet[Contact]) -> Iterable[list[int]]:
+    last = 0
+    while batch := list(contacts.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BULK_BATCH]):
+        yield batch
+        last = batch[-1]
+
+
+@transaction.atomic
+def contacts_label_add(*, contacts: QuerySet[Contact], label: Label, actor: Actor) -> int:
+    """Add a label to every contact selected that lacks it; return how many gained it."""
+    links = Contact.labels.through
+    added = 0
+    for batch in _in_batches(contacts.exclude(pk__in=links.objects.filter(label=label).values("contact_id"))):
+        # A concurrent request may have added the same link; the unique pair keeps one.
+        links.objects.bulk_create((links(contact_id=pk, label=label) for pk in batch), ignore_conflicts=True)
+        activities_record_bulk(
+            contacts=(Contact(pk=pk) for pk in batch),
+            event="label_added",
+            actor=actor,
+            body=f"Label {label.name} added",
+            data={"label": label.pk},
+        )
+        added += len(batch)
+    return added
+
+
+@transaction.atomic
+def contacts_label_remove(*, contacts: QuerySet[Contact], label: Label, actor: Actor) -> int:
+    """Take a label off every contact selected that has it; return how many lost it."""
+    links = Contact.labels.through
+    removed = 0
+    for batch in _in_batches(contacts.filter(pk__in=links.objects.filter(label=label).values("contact_id"))):
+        links.objects.filter(label=label, contact_id__in=batch).delete()
+        activities_record_bulk(
+            contacts=(Contact(pk=pk) for pk in batch),
+            event="label_removed",
+            actor=actor,
+            body=f"Label {label.name} removed",
+            data={"label": label.pk},
+        )
+        removed += len(batch)
+    return removed
 
 
 @transaction.atomic
@@ -272,6 +362,8 @@ def contact_sync_details(*, contact: Contact, details: dict[str, str], source_re
     for field, value in differing.items():
         setattr(contact, field, value)
     contact.save(update_fields=[*differing, "updated_at"])
+    if differing.keys() & SEARCHED_FIELDS:
+        contacts_search_refresh(contact_ids=[contact.pk])
     activity_record(
         contact=contact,
         event="details_synced",
@@ -286,6 +378,7 @@ def contact_phone_add(*, contact: Contact, number: str, label: str = "") -> None
     if contact.phones.filter(number=number).exists():
         return
     PhoneNumber.objects.create(contact=contact, number=number, label=label, position=contact.phones.count())
+    contacts_search_refresh(contact_ids=[contact.pk])
 
 
 @transaction.atomic
@@ -298,7 +391,31 @@ def label_update(*, label: Label, name: str, colour: str) -> Label:
 
 @transaction.atomic
 def label_delete(*, label: Label) -> int:
-    """Delete a label, taking it off every contact; return how many contacts had it."""
-    affected = label.contacts.count()
+    """Delete a label, taking it off every contact; return how many live contacts had it."""
+    affected = label.contacts.live().count()
     label.delete()
     return affected
+
+
+@transaction.atomic
+def label_get_or_create_by_name(*, name: str) -> Label:
+    """Return the label called name in any letter case, creating it in the default colour if there is none."""
+    # get_or_create retries the read when a concurrent request inserted the same name first.
+    label, _ = labels_named(name=name).get_or_create(defaults={"name": name.strip()})
+    return label
+
+
+@transaction.atomic
+def contact_label_remove(*, contact: Contact, label: Label, actor: Actor) -> bool:
+    """Take a label off a contact and record it; return False, recording nothing, if it was not there."""
+    removed, _ = Contact.labels.through.objects.filter(contact=contact, label=label).delete()
+    if not removed:
+        return False
+    activity_record(
+        contact=contact,
+        event="label_removed",
+        actor=actor,
+        body=f"Label {label.name} removed",
+        data={"label": label.pk},
+    )
+    return True

@@ -1,10 +1,17 @@
 from django.urls import path
 
-from customers import views
+from customers import label_views, views
 
 app_name = "customers"
 urlpatterns = [
     path("", views.contact_list, name="list"),
     path("add/", views.contact_create, name="create"),
+    path("bulk/", views.contact_bulk, name="bulk"),
     path("<int:pk>/", views.contact_detail, name="detail"),
+    path("<int:pk>/labels/add/", label_views.contact_label_add, name="contact_label_add"),
+    path("<int:pk>/labels/<int:label_pk>/remove/", label_views.contact_label_remove, name="contact_label_remove"),
+    path("labels/", label_views.label_list, name="label_list"),
+    path("labels/add/", label_views.label_create, name="label_create"),
+    path("labels/<int:pk>/edit/", label_views.label_update, name="label_update"),
+    path("labels/<int:pk>/delete/", label_views.label_delete, name="label_delete"),
 ]

@@ -1,29 +1,77 @@
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.paginator import Paginator
+from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
-from django.views.decorators.http import require_http_methods
+from django.urls import reverse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.selectors import memberships_for_contact
+from contacts_crm.pagination import count_rows
 from customers import selectors, services
-from customers.forms import ContactCreateForm
-from customers.models import Contact, Stage
+from customers.filters import ContactListQuery, filter_params
+from customers.forms import BulkLabelForm, ContactCreateForm, ContactLabelAddForm
+from customers.models import Contact, Label
+from customers.selection import ContactSelection, EmptySelection
 from orders.selectors import orders_for_contact
 
 
 @permission_required("customers.view_contact", raise_exception=True)
+@require_GET
 def contact_list(request: HttpRequest) -> HttpResponse:
-    stage = request.GET.get("stage") if request.GET.get("stage") in Stage.values else None
-    page = Paginator(selectors.contact_list(stage=stage), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    tabs = [(None, "All"), (Stage.CUSTOMER.value, "Customers"), (Stage.LEAD.value, "Leads")]
-    return render(
-        request,
-        "customers/contact_list.html",
-        {"page_obj": page, "stage": stage, "tabs": tabs, "counts": selectors.contact_stage_counts()},
+    query = ContactListQuery.from_params(request.GET, contacts=selectors.contacts_live())
+    page = selectors.contact_list_page(
+        contacts=query.contacts,
+        ordering=query.ordering,
+        size=settings.LIST_PAGE_SIZE,
+        cursor=query.cursor,
+        last=query.last,
     )
+    context = {
+        "query": query,
+        "page": page,
+        "count": count_rows(query.contacts),
+        "counts": selectors.contact_stage_counts(),
+        "labels": list(Label.objects.all()),
+    }
+    # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "customers/contact_list.html" + ("#results" if partial else "")
+    response = render(request, template, context)
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_POST
+def contact_bulk(request: HttpRequest) -> HttpResponse:
+    back = reverse("customers:list") + "?" + filter_params(QueryDict(request.POST.get("query", "")[:4000])).urlencode()
+    form = BulkLabelForm(request.POST)
+    try:
+        selection = ContactSelection.from_post(request.POST)
+    except EmptySelection:
+        messages.error(request, "Select at least one contact first.")
+        return redirect(back)
+    if not form.is_valid():
+        messages.error(request, " ".join(error for errors in form.errors.values() for error in errors))
+        return redirect(back)
+    label, action = form.cleaned_data["label"], form.cleaned_data["action"]
+    contacts = selection.contacts(contacts=selectors.contacts_live())
+    actor = services.Actor.staff(request.user)
+    if action == BulkLabelForm.ADD:
+        changed = services.contacts_label_add(contacts=contacts, label=label, actor=actor)
+        messages.success(request, f"Label {label.name} added to {intcomma(changed)} {_contacts(changed)}.")
+    else:
+        changed = services.contacts_label_remove(contacts=contacts, label=label, actor=actor)
+        messages.success(request, f"Label {label.name} removed from {intcomma(changed)} {_contacts(changed)}.")
+    return redirect(back)
+
+
+def _contacts(count: int) -> str:
+    return "contact" if count == 1 else "contacts"
 
 
 @permission_required("customers.view_contact", raise_exception=True)
@@ -36,6 +84,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contact": contact,
         "memberships": memberships_for_contact(contact=contact),
         "orders": orders_for_contact(contact=contact),
+        "label_form": ContactLabelAddForm(contact=contact, can_create=request.user.has_perm("customers.add_label")),
     }
     return render(request, "customers/contact_detail.html", context)
 

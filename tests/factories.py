@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from customers.models import Contact, Label, LabelColour, PhoneNumber, Stage
+from customers.services import contacts_search_refresh
 from orders.models import Order, OrderLine, OrderStatus
 
 
@@ -30,7 +31,20 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
 
 
-class ContactFactory(factory.django.DjangoModelFactory):
+class SearchRefreshingFactory(factory.django.DjangoModelFactory):
+    """Factories write rows directly, so they refresh the contact's search document as the services do."""
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def _after_postgeneration(cls, instance, create, results=None):
+        super()._after_postgeneration(instance, create, results)
+        if create:
+            contacts_search_refresh(contact_ids=[getattr(instance, "contact_id", instance.pk)])
+
+
+class ContactFactory(SearchRefreshingFactory):
     class Meta:
         model = Contact
 
@@ -40,7 +54,7 @@ class ContactFactory(factory.django.DjangoModelFactory):
     stage = Stage.LEAD
 
 
-class PhoneNumberFactory(factory.django.DjangoModelFactory):
+class PhoneNumberFactory(SearchRefreshingFactory):
     class Meta:
         model = PhoneNumber
 
@@ -64,7 +78,7 @@ class CompanyFactory(factory.django.DjangoModelFactory):
     default_portal_access = CompanyAccess.PERSONAL
 
 
-class MembershipFactory(factory.django.DjangoModelFactory):
+class MembershipFactory(SearchRefreshingFactory):
     class Meta:
         model = Membership
 

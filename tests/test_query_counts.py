@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from tests.factories import (
     CompanyFactory,
@@ -33,21 +34,49 @@ def contact_with_everything(company=None):
 
 
 @pytest.mark.parametrize("rows", [1, 50])
-def test_contact_list(manager_client, django_assert_num_queries, rows):
-    for _ in range(rows):
+def test_contact_list(manager_client, django_assert_num_queries, settings, rows):
+    settings.LIST_PAGE_SIZE = rows
+    for _ in range(50):
         contact_with_everything()
     expected = [
         *REQUEST,
-        "count for the paginator",
-        "counts for the All / Customers / Leads tabs",
-        "the page of contacts",
+        "the page of contacts (one more row than shown, to know whether there is a next page)",
         "their phones",
         "their labels",
         "their companies",
+        "matching contacts, counted up to the exact-count limit",
+        "All tab: live contacts, counted up to the limit",
+        "Customers tab: the same for customers",
+        "Leads tab: the same for leads",
+        "the labels for the filter panel and the bulk bar",
     ]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("customers:list"))
-    assert len(response.context["page_obj"]) == rows
+    assert len(response.context["page"].rows) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_contact_list_searched_and_filtered_by_label(manager_client, django_assert_num_queries, settings, rows):
+    settings.LIST_PAGE_SIZE = rows
+    label = LabelFactory()
+    for _ in range(50):
+        contact_with_everything().labels.add(label)
+    expected = [
+        *REQUEST,
+        "the chosen labels, checked by the filter form",
+        "the page of contacts (search and label filter are subqueries of this one query)",
+        "their phones",
+        "their labels",
+        "their companies",
+        "matching contacts, counted up to the limit",
+        "All tab",
+        "Customers tab",
+        "Leads tab",
+        "the labels for the filter panel and the bulk bar",
+    ]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("customers:list"), {"q": "example", "labels": label.pk})
+    assert len(response.context["page"].rows) == rows
 
 
 @pytest.mark.parametrize("rows", [1, 50])
@@ -56,6 +85,7 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
     for index in range(rows):
         PhoneNumberFactory(contact=contact)
         contact.labels.add(LabelFactory())
+        LabelFactory()
         MembershipFactory(contact=contact)
         OrderFactory(contact=contact)
         contact.activities.create(kind="note", body=f"Note {index}")
@@ -67,6 +97,7 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
         "its latest activity with actors",
         "its orders",
         "its companies",
+        "the labels it does not have, for the Add label picker",
     ]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("customers:detail", args=[contact.pk]))
@@ -112,3 +143,15 @@ def test_order_page(manager_client, django_assert_num_queries, rows):
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("orders:detail", args=[order.pk]))
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("rows", [1, 50])
+def test_label_list(manager_client, django_assert_num_queries, rows):
+    for _ in range(rows):
+        label = LabelFactory()
+        ContactFactory().labels.add(label)
+        ContactFactory(deleted_at=timezone.now()).labels.add(label)
+    expected = [*REQUEST, "the labels with their live contact counts"]
+    with django_assert_num_queries(len(expected)):
+        response = manager_client.get(reverse("customers:label_list"))
+    assert [label.contact_count for label in response.context["labels"]] == [1] * rows

@@ -4,6 +4,7 @@ Without Chromium they are skipped with a reason, unless REQUIRE_BROWSER=1, which
 so CI can never pass by skipping them.
 """
 
+import io
 import os
 import shutil
 
@@ -40,3 +41,19 @@ def browser_type_launch_args(browser_type_launch_args):
         "executable_path": CHROMIUM,
         "args": [*browser_type_launch_args.get("args", []), *ARGS],
     }
+
+
+@pytest.fixture
+def signed_in(live_server, page, settings):
+    """A page signed in as the demo manager, on the contacts list."""
+    from django.core.management import call_command
+    from playwright.sync_api import expect
+
+    settings.DEBUG = True
+    call_command("demo_login", stdout=io.StringIO())
+    page.goto(live_server.url)
+    page.get_by_label("Username").fill("demo")
+    page.get_by_label("Password").fill("demo-contacts-2026")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Contacts", level=1)).to_be_visible()
+    return page

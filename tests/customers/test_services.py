@@ -8,6 +8,8 @@ from customers.models import (
     ConsentSource,
     ConsentState,
     Contact,
+    Label,
+    LabelColour,
     Source,
     Stage,
 )
@@ -17,9 +19,12 @@ from customers.services import (
     PhoneInput,
     consent_record,
     contact_create,
+    contact_label_remove,
     contact_labels_add,
     contact_update,
     contacts_trash,
+    label_delete,
+    label_get_or_create_by_name,
 )
 from tests.factories import ContactFactory, LabelFactory, UserFactory
 
@@ -106,3 +111,52 @@ def test_trashing_frees_the_email_and_records_it():
     assert contact.deleted_at is not None
     assert contact.activities.filter(event="trashed").exists()
     assert contact_create(email="ann@example.com", actor=SYSTEM).pk != contact.pk
+
+
+def test_removing_a_label_takes_only_that_link_and_records_who_did_it():
+    user = UserFactory()
+    contact, other = ContactFactory(), ContactFactory()
+    vip, kept = LabelFactory(name="VIP"), LabelFactory(name="Kept")
+    contact.labels.add(vip, kept)
+    other.labels.add(vip)
+    assert contact_label_remove(contact=contact, label=vip, actor=Actor.staff(user)) is True
+    assert list(contact.labels.all()) == [kept]
+    assert list(other.labels.all()) == [vip]
+    event = contact.activities.get()
+    assert (event.event, event.body, event.actor, event.actor_kind) == (
+        "label_removed",
+        "Label VIP removed",
+        user,
+        ActorKind.STAFF,
+    )
+
+
+def test_removing_a_label_the_contact_does_not_have_does_nothing_and_records_nothing():
+    contact, other = ContactFactory(), ContactFactory()
+    vip = LabelFactory(name="VIP")
+    other.labels.add(vip)
+    assert contact_label_remove(contact=contact, label=vip, actor=SYSTEM) is False
+    assert not contact.activities.exists()
+    assert list(other.labels.all()) == [vip]
+
+
+def test_get_or_create_by_name_finds_a_label_in_any_letter_case():
+    vip = LabelFactory(name="VIP", colour=LabelColour.PURPLE)
+    assert label_get_or_create_by_name(name=" vip ") == vip
+    assert Label.objects.count() == 1
+
+
+def test_get_or_create_by_name_creates_a_missing_label_trimmed_in_the_default_colour():
+    label = label_get_or_create_by_name(name="  Trade fair ")
+    assert (label.name, label.colour) == ("Trade fair", LabelColour.GREY)
+    assert label_get_or_create_by_name(name="TRADE FAIR") == label
+
+
+def test_deleting_a_label_takes_it_off_every_contact_and_counts_only_live_ones():
+    label = LabelFactory()
+    live, trashed = ContactFactory(), ContactFactory(deleted_at=timezone.now())
+    live.labels.add(label)
+    trashed.labels.add(label)
+    assert label_delete(label=label) == 1
+    assert not live.labels.exists()
+    assert not trashed.labels.exists()

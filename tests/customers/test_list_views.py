@@ -1,0 +1,220 @@
+"""The contacts list page and its bulk label actions, through the real views."""
+
+import re
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from customers import services
+from customers.models import Activity, Contact, Stage
+from tests.factories import ContactFactory, LabelFactory
+
+pytestmark = pytest.mark.django_db
+LIST = reverse("customers:list")
+BULK = reverse("customers:bulk")
+
+
+def html_of(response) -> str:
+    assert response.status_code == 200
+    return response.content.decode()
+
+
+def test_the_list_shows_tabs_with_counts_and_one_row_per_contact(staff_client):
+    ContactFactory(email="lead@x.example", stage=Stage.LEAD)
+    ContactFactory(email="customer@x.example", stage=Stage.CUSTOMER, orders_count=1)
+    html = html_of(staff_client.get(LIST))
+    assert re.search(r"All <span class=\"tabs__count\">2</span>", html)
+    assert re.search(r"Customers <span class=\"tabs__count\">1</span>", html)
+    assert "lead@x.example" in html
+    assert "customer@x.example" in html
+    assert "Showing 2 of 2" in html
+
+
+def test_first_use_shows_an_invitation_to_add_a_customer(staff_client):
+    html = html_of(staff_client.get(LIST))
+    assert "Add your first customer" in html
+    assert "No contacts found" not in html
+
+
+def test_no_results_says_so_and_suggests_changing_the_search(staff_client):
+    ContactFactory()
+    html = html_of(staff_client.get(LIST, {"q": "nobody-by-this-name"}))
+    assert "No contacts found — try changing the filters or search term." in html
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"stage": "boss"},
+        {"labels": ["1", "x", "-3"]},
+        {"cursor": "garbage"},
+        {"cursor": "WyJhIixbIjIwMjYiLDFdXQ"},
+        {"page": "-1"},
+        {"sort": "; DROP TABLE customers_contact"},
+        {"created_from": "31/31/2026"},
+        {"q": "a\x00b"},
+        {"q": "x" * 5000},
+        {"company": "\x00"},
+        {"has_orders": "maybe"},
+    ],
+)
+def test_bad_input_renders_the_list_with_a_message_never_an_error(staff_client, params):
+    ContactFactory(email="still@x.example")
+    html = html_of(staff_client.get(LIST, params))
+    assert "Part of this address could not be used" in html
+    assert Contact.objects.count() == 1
+
+
+def test_a_sort_by_name_is_in_the_url_and_marked_on_its_column(staff_client):
+    ContactFactory(first_name="Zed", last_name="Zulu", email="z@x.example")
+    ContactFactory(first_name="Amy", last_name="Able", email="a@x.example")
+    html = html_of(staff_client.get(LIST, {"sort": "name"}))
+    assert html.index("a@x.example") < html.index("z@x.example")
+    assert 'aria-sort="ascending"><a href="?sort=-name"' in html
+
+
+def test_next_and_previous_links_walk_the_pages(staff_client, settings):
+    settings.LIST_PAGE_SIZE = 2
+    for index in range(5):
+        ContactFactory(email=f"p{index}@x.example")
+    html = html_of(staff_client.get(LIST))
+    assert "p4@x.example" in html
+    assert "p2@x.example" not in html
+    assert 'aria-disabled="true">Previous' in html
+    next_url = re.search(r'rel="next" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    html = html_of(staff_client.get(LIST + next_url))
+    assert "p2@x.example" in html
+    assert "p4@x.example" not in html
+    previous_url = re.search(r'rel="prev" href="([^"]+)"', html).group(1).replace("&amp;", "&")
+    assert "p4@x.example" in html_of(staff_client.get(LIST + previous_url))
+
+
+def test_an_htmx_request_gets_only_the_results_and_the_status_update(staff_client):
+    ContactFactory(email="ann@x.example")
+    response = staff_client.get(LIST, {"q": "ann"}, HTTP_HX_REQUEST="true")
+    html = html_of(response)
+    assert html.lstrip().startswith('<div id="results"')
+    assert "<html" not in html
+    assert 'hx-swap-oob="true">1 contact matches' in html
+    assert "HX-Request" in response["Vary"]
+
+
+def test_a_history_restore_gets_the_whole_page(staff_client):
+    response = staff_client.get(LIST, HTTP_HX_REQUEST="true", HTTP_HX_HISTORY_RESTORE_REQUEST="true")
+    assert "<html" in html_of(response)
+
+
+def test_viewers_see_no_checkboxes_or_bulk_bar(viewer, staff_client):
+    ContactFactory()
+    viewer_client = Client()
+    viewer_client.force_login(viewer)
+    assert "Bulk actions" not in html_of(viewer_client.get(LIST))
+    assert "Bulk actions" in html_of(staff_client.get(LIST))
+
+
+def test_labels_and_names_are_escaped_in_the_list_and_its_filters(staff_client):
+    label = LabelFactory(name='<img src=x onerror="alert(1)">')
+    ContactFactory(first_name="<b>bold</b>").labels.add(label)
+    html = html_of(staff_client.get(LIST, {"q": '"><script>x</script>', "company": "<i>"}))
+    for raw in ("<img src=x", "<b>bold", "<script>x", "<i>"):
+        assert raw not in html
+
+
+class TestBulkLabels:
+    def test_add_a_label_to_the_ticked_contacts(self, staff_client, staff_user):
+        label = LabelFactory(name="VIP")
+        ticked, other = ContactFactory(), ContactFactory()
+        response = staff_client.post(BULK, {"ids": [ticked.pk], "label": label.pk, "action": "add_label"})
+        assert response.status_code == 302
+        assert list(label.contacts.all()) == [ticked]
+        assert Activity.objects.get(contact=ticked, event="label_added").actor == staff_user
+        assert not other.labels.exists()
+        assert "Label VIP added to 1 contact." in html_of(staff_client.get(response.url))
+
+    def test_all_that_match_means_the_filter_not_the_page(self, staff_client, settings):
+        settings.LIST_PAGE_SIZE = 2
+        label = LabelFactory(name="VIP")
+        customers = [ContactFactory(stage=Stage.CUSTOMER) for _ in range(5)]
+        lead = ContactFactory(stage=Stage.LEAD)
+        response = staff_client.post(
+            BULK, {"query": "stage=customer", "scope": "matching", "label": label.pk, "action": "add_label"}
+        )
+        assert set(label.contacts.all()) == set(customers)
+        assert not lead.labels.exists()
+        assert response.url == LIST + "?stage=customer"
+
+    def test_ticked_ids_only_narrow_the_filter(self, staff_client):
+        label = LabelFactory()
+        customer, lead = ContactFactory(stage=Stage.CUSTOMER), ContactFactory(stage=Stage.LEAD)
+        staff_client.post(
+            BULK, {"query": "stage=customer", "ids": [customer.pk, lead.pk], "label": label.pk, "action": "add_label"}
+        )
+        assert list(label.contacts.all()) == [customer]
+
+    def test_tampered_ids_touch_only_live_contacts_that_exist(self, staff_client):
+        label = LabelFactory()
+        live = ContactFactory()
+        trashed = ContactFactory(deleted_at=timezone.now())
+        ids = [live.pk, live.pk, trashed.pk, 999_999, "x", "-1", "1e3", "9" * 40, "٣"]
+        response = staff_client.post(BULK, {"ids": ids, "label": label.pk, "action": "add_label"})
+        assert response.status_code == 302
+        assert list(label.contacts.all()) == [live]
+        assert Activity.objects.filter(event="label_added").count() == 1
+
+    def test_remove_a_label(self, staff_client):
+        label = LabelFactory(name="VIP")
+        contact = ContactFactory()
+        contact.labels.add(label)
+        response = staff_client.post(BULK, {"ids": [contact.pk], "label": label.pk, "action": "remove_label"})
+        assert not contact.labels.exists()
+        assert "Label VIP removed from 1 contact." in html_of(staff_client.get(response.url))
+
+    @pytest.mark.parametrize(
+        ("data", "message"),
+        [
+            ({"label": "1", "action": "add_label"}, "Select at least one contact first."),
+            ({"ids": ["1"], "action": "add_label"}, "Choose a label first."),
+            ({"ids": ["1"], "label": "999999", "action": "add_label"}, "That label does not exist any more"),
+            ({"ids": ["1"], "label": "1", "action": "explode"}, "Select a valid choice"),
+        ],
+    )
+    def test_an_incomplete_request_changes_nothing_and_says_why(self, staff_client, data, message):
+        LabelFactory(pk=1)
+        ContactFactory(pk=1)
+        response = staff_client.post(BULK, data)
+        assert response.status_code == 302
+        assert message in html_of(staff_client.get(response.url))
+        assert not Contact.labels.through.objects.exists()
+
+    def test_viewers_get_403_and_nothing_changes(self, client, viewer):
+        label, contact = LabelFactory(), ContactFactory()
+        client.force_login(viewer)
+        response = client.post(BULK, {"ids": [contact.pk], "label": label.pk, "action": "add_label"})
+        assert response.status_code == 403
+        assert not contact.labels.exists()
+
+    def test_without_a_csrf_token_403_and_nothing_changes(self, staff_user):
+        label, contact = LabelFactory(), ContactFactory()
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(staff_user)
+        response = client.post(BULK, {"ids": [contact.pk], "label": label.pk, "action": "add_label"})
+        assert response.status_code == 403
+        assert not contact.labels.exists()
+
+
+def test_bulk_services_work_in_batches_and_record_one_event_per_contact(monkeypatch):
+    monkeypatch.setattr(services, "BULK_BATCH", 2)
+    label = LabelFactory()
+    contacts = [ContactFactory() for _ in range(5)]
+    contacts[0].labels.add(label)
+    added = services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM)
+    assert added == 4
+    assert label.contacts.count() == 5
+    assert Activity.objects.filter(event="label_added").count() == 4
+    assert services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM) == 0
+    removed = services.contacts_label_remove(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM)
+    assert removed == 5
+    assert not label.contacts.exists()
+    assert Activity.objects.filter(event="label_removed").count() == 5

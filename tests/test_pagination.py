@@ -1,0 +1,80 @@
+"""Keyset cursors survive tampering, and counts are exact when cheap and honest estimates when not."""
+
+import base64
+import json
+
+import pytest
+from django.utils import timezone
+
+from contacts_crm import pagination
+from contacts_crm.pagination import AFTER, Cursor, InvalidCursor, Ordering, count_rows, decode_cursor, encode_cursor
+from customers.models import Contact
+from tests.factories import ContactFactory
+
+BY_CREATED = Ordering(("created_at", "id"), descending=True)
+BY_LAST_ORDER = Ordering(("last_order_at", "id"), descending=True)
+
+
+def token(payload) -> str:
+    return base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+
+
+def test_a_cursor_round_trips_with_its_types():
+    moment = timezone.now()
+    cursor = decode_cursor(encode_cursor(Cursor(AFTER, (moment, 42))), model=Contact, ordering=BY_CREATED)
+    assert cursor == Cursor(AFTER, (moment, 42))
+
+
+def test_a_null_is_allowed_only_where_the_field_is_nullable():
+    assert decode_cursor(token(["a", [None, 3]]), model=Contact, ordering=BY_LAST_ORDER).key == (None, 3)
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token(["a", [None, 3]]), model=Contact, ordering=BY_CREATED)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "not base64!",
+        "",
+        "%%%",
+        base64.urlsafe_b64encode(b"\xff\xfe").decode(),
+        token("just a string"),
+        token(["x", ["2026-01-01T00:00:00+00:00", 1]]),
+        token(["a", ["2026-01-01T00:00:00+00:00"]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", 1, 2]]),
+        token(["a", ["yesterday", 1]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", "one"]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", True]]),
+        token(["a", [["nested"], 1]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", 10**40]]),
+        token({"a": 1}),
+        token(["a", ["2026-01-01T00:00:00\u0000", 1]]),
+    ],
+)
+def test_a_tampered_cursor_is_refused(bad):
+    with pytest.raises(InvalidCursor):
+        decode_cursor(bad, model=Contact, ordering=BY_CREATED)
+
+
+@pytest.mark.django_db
+def test_counts_are_exact_up_to_the_limit(monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+    for _ in range(5):
+        ContactFactory()
+    assert count_rows(Contact.objects.all()) == pagination.RowCount(5, exact=True)
+
+
+@pytest.mark.django_db
+def test_beyond_the_limit_the_count_is_an_estimate_and_says_so(monkeypatch):
+    monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+    for _ in range(7):
+        ContactFactory()
+    count = count_rows(Contact.objects.all())
+    assert not count.exact
+    # Never fewer than the rows the capped count already saw.
+    assert count.value >= 6
+
+
+@pytest.mark.parametrize(("value", "shown"), [(7, 7), (10_001, 10_000), (1_243_512, 1_200_000), (98_765, 99_000)])
+def test_estimates_keep_two_significant_figures(value, shown):
+    assert pagination._round(value) == shown
