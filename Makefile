@@ -12,7 +12,7 @@ PORT ?= 8000
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test test-postgres install install-dev clean
+.PHONY: run test test-postgres bench install install-dev clean
 
 $(UV):
 	$(PYTHON3) -m venv $(UV_HOME)
@@ -40,6 +40,18 @@ test: install-dev
 # The same suite against a throwaway PostgreSQL 15 cluster.
 test-postgres: install-dev
 	scripts/with-postgres $(MAKE) test
+
+# Time the contacts list at scale: S = 10k, M = 100k or L = 1M contacts (see bench/). The dataset is built
+# once per database, on a SQLite file of its own unless DATABASE_URL names one, e.g.
+#   scripts/with-postgres make bench SIZE=M
+SIZE ?= M
+BENCH_DATABASE_URL := $(or $(DATABASE_URL),sqlite:///$(CURDIR)/.cache/bench-$(SIZE).sqlite3)
+
+bench: install-dev
+	mkdir -p .cache
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_data --size $(SIZE) --if-empty
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/list_page.py
 
 clean:
 	rm -rf .venv $(UV_HOME) staticfiles .pytest_cache .ruff_cache
