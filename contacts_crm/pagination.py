@@ -36,9 +36,18 @@ class Ordering:
     fields: tuple[str, ...]
     descending: bool
 
-    def order_by(self, *, reverse: bool = False) -> list[OrderBy]:
+    def order_by(self, *, nullable: Sequence[bool], reverse: bool = False) -> list[OrderBy]:
+        """Return the ORDER BY terms. Only nullable fields say where NULLs go: on a NOT NULL column, a
+        NULLS FIRST/LAST unlike the index's own would make PostgreSQL sort every row instead of reading
+        the index."""
         descending = self.descending != reverse
-        return [F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_first=True) for name in self.fields]
+        terms = []
+        for name, null in zip(self.fields, nullable, strict=True):
+            if not null:
+                terms.append(F(name).desc() if descending else F(name).asc())
+            else:
+                terms.append(F(name).desc(nulls_last=True) if descending else F(name).asc(nulls_first=True))
+        return terms
 
 
 @dataclass(frozen=True)
@@ -140,7 +149,7 @@ def keyset_page(
     descending = ordering.descending != backwards
     if cursor is not None:
         queryset = queryset.filter(seek(ordering, cursor.key, descending=descending, nullable=nullable))
-    rows = list(queryset.order_by(*ordering.order_by(reverse=backwards))[: size + 1])
+    rows = list(queryset.order_by(*ordering.order_by(nullable=nullable, reverse=backwards))[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
     if backwards:
@@ -176,10 +185,23 @@ class RowCount:
 def count_rows(queryset: QuerySet) -> RowCount:
     """Return how many rows match: exactly when cheap, otherwise an estimate that says it is one."""
     queryset = queryset.order_by()
+    estimate = _planner_estimate(queryset) if connection.vendor == "postgresql" else None
+    # The estimate costs a millisecond; far beyond the limit, counting up to it would only confirm it.
+    if estimate is not None and estimate > 2 * EXACT_COUNT_LIMIT:
+        return RowCount(_round(estimate), exact=False)
     capped = queryset[: EXACT_COUNT_LIMIT + 1].count()
     if capped <= EXACT_COUNT_LIMIT:
         return RowCount(capped, exact=True)
-    return RowCount(_round(max(_estimate(queryset), capped)), exact=False)
+    if estimate is None:
+        estimate = _remembered_count(queryset)
+    return RowCount(_round(max(estimate, capped)), exact=False)
+
+
+def count_page(queryset: QuerySet, page: KeysetPage, *, from_start: bool) -> RowCount:
+    """Return how many rows match, free when the first page already holds them all."""
+    if from_start and not page.has_next:
+        return RowCount(len(page.rows), exact=True)
+    return count_rows(queryset)
 
 
 def _round(value: int) -> int:
@@ -188,10 +210,12 @@ def _round(value: int) -> int:
     return round(value / magnitude) * magnitude
 
 
-def _estimate(queryset: QuerySet) -> int:
-    if connection.vendor == "postgresql":
-        plan = json.loads(queryset.values("pk").explain(format="json"))
-        return int(plan[0]["Plan"]["Plan Rows"])
+def _planner_estimate(queryset: QuerySet) -> int:
+    plan = json.loads(queryset.values("pk").explain(format="json"))
+    return int(plan[0]["Plan"]["Plan Rows"])
+
+
+def _remembered_count(queryset: QuerySet) -> int:
     sql, params = queryset.values("pk").query.sql_with_params()
     key = "count:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
     value = cache.get(key)

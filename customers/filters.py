@@ -7,6 +7,7 @@ query string instead of a million ids (see customers/selection.py).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from functools import cached_property
 
 import django_filters
 from django import forms
@@ -177,14 +178,14 @@ class ContactListQuery:
     def contacts(self) -> QuerySet:
         return self.filterset.qs
 
-    @property
+    @cached_property
     def filters(self) -> QueryDict:
         return filter_params(self.params)
 
     def _url(self, params: QueryDict) -> str:
         return "?" + params.urlencode() if params else "?"
 
-    @property
+    @cached_property
     def sort_links(self) -> dict[str, dict[str, str]]:
         """Return, per sortable column, the link that sorts by it (again: reversed) and its aria-sort."""
         links = {}
@@ -204,7 +205,7 @@ class ContactListQuery:
             links[key] = {"url": self._url(params), "aria_sort": state}
         return links
 
-    @property
+    @cached_property
     def pill_links(self) -> list[tuple[str, str]]:
         """Return each filter in effect as its text and the link that removes only it."""
         pills = []
@@ -230,11 +231,11 @@ class ContactListQuery:
             params["sort"] = self.sort
         return self._url(params)
 
-    @property
+    @cached_property
     def chosen_label_ids(self) -> set[str]:
         return set(self.params.getlist("labels"))
 
-    @property
+    @cached_property
     def select_filters(self) -> list[dict]:
         """Return the filters shown as a select ("Any" or one choice), with what the URL chose."""
         selects = []

@@ -1,35 +1,206 @@
 """Forms for contacts. They validate; the services write."""
 
+import re
+from datetime import datetime
+from typing import Any
+
 from django import forms
+from django.db import models
+from django.http import QueryDict
 from django.urls import reverse
 from django.utils.html import format_html
 
-from customers.models import Contact, Label, LabelColour
+from customers.models import Contact, Label, LabelColour, PhoneNumber
+from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
 from customers.selectors import contact_live_by_email, label_by_name, labels_not_on_contact
+from customers.services import PhoneInput
 
 
-class ContactCreateForm(forms.Form):
-    first_name = forms.CharField(label="First name", max_length=150, required=False)
-    last_name = forms.CharField(label="Last name", max_length=150, required=False)
+def _model_text_field(name: str, *, model: type[models.Model] = Contact, **kwargs: Any) -> forms.CharField:
+    """Return an optional text field labelled and limited like the model field, with messages in plain words."""
+    model_field = model._meta.get_field(name)
+    label = kwargs.pop("label", model_field.verbose_name[:1].upper() + model_field.verbose_name[1:])
+    limit = model_field.max_length
+    return forms.CharField(
+        label=label,
+        max_length=limit,
+        required=False,
+        error_messages={
+            "max_length": f"{label} must be {limit} characters or fewer",
+            "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
+        },
+        **kwargs,
+    )
+
+
+STALE_MESSAGE = "This contact was changed since you opened it. Check the details below and save again."
+MAX_PHONES = 20
+
+
+class PhoneForm(forms.Form):
+    """One row of the phone numbers: the number as typed, and an optional label."""
+
+    number = forms.CharField(
+        label="Phone number",
+        required=False,
+        max_length=MAX_TYPED_LENGTH,
+        error_messages={"max_length": FORMAT_MESSAGE, "null_characters_not_allowed": FORMAT_MESSAGE},
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
+    )
+    label = _model_text_field("label", model=PhoneNumber)
+
+    def clean_number(self) -> str:
+        text = self.cleaned_data["number"]
+        if not text.strip():
+            return ""
+        try:
+            return phone_to_e164(text)
+        except InvalidPhoneNumber as error:
+            raise forms.ValidationError(str(error), code="invalid") from error
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not cleaned.get("number") and cleaned.get("label") and "number" not in self.errors:
+            self.add_error("number", "Enter the phone number, or clear its label")
+        return cleaned
+
+
+class BasePhoneFormSet(forms.BaseFormSet):
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
+        form = super()._construct_form(i, **kwargs)
+        # Numbered labels tell the rows apart, for sighted users and screen readers alike.
+        form.fields["number"].label = f"Phone number {i + 1}"
+        form.fields["label"].label = format_html(
+            'Label<span class="visually-hidden"> for phone number {}</span>', i + 1
+        )
+        form.row_number = i + 1
+        return form
+
+    def clean(self) -> None:
+        seen: set[str] = set()
+        for form in self.forms:
+            number = form.cleaned_data.get("number") if hasattr(form, "cleaned_data") else None
+            if not number:
+                continue
+            if number in seen:
+                form.add_error("number", "You have already added this number")
+            seen.add(number)
+
+
+PhoneFormSet = forms.formset_factory(
+    PhoneForm,
+    formset=BasePhoneFormSet,
+    extra=0,
+    max_num=MAX_PHONES,
+    absolute_max=MAX_PHONES,
+    validate_max=True,
+)
+PHONES_PREFIX = "phones"
+
+
+class ContactForm(forms.Form):
+    """Add or edit a contact: names, email, phone numbers (a formset in self.phones) and address.
+
+    Without JavaScript, "Add Another Number" and "Remove phone number N" submit the form; the page comes
+    back with the rows changed and everything typed kept (see ContactForm.with_phone_row_action).
+    """
+
+    ADD_PHONE, REMOVE_PHONE = "add_phone", "remove_phone"
+
+    first_name = _model_text_field("first_name")
+    last_name = _model_text_field("last_name")
     email = forms.EmailField(
         label="Email",
         max_length=254,
         error_messages={
             "required": "Enter an email address",
             "invalid": "Enter an email address like name@example.com",
+            "max_length": "Email must be 254 characters or fewer",
+            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
         },
     )
+    address_line1 = _model_text_field("address_line1")
+    address_line2 = _model_text_field("address_line2")
+    city = _model_text_field("city")
+    region = _model_text_field("region")
+    postal_code = _model_text_field("postal_code")
+    country = _model_text_field("country", help_text="Two-letter code, for example GB")
+    # The contact's updated_at as it was when the form was opened; a save checks it is still the same.
+    version = forms.Field(required=False, widget=forms.HiddenInput)
 
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        autocomplete = {"first_name": "given-name", "last_name": "family-name", "email": "email"}
-        for name, value in autocomplete.items():
+    AUTOCOMPLETE = {
+        "first_name": "given-name",
+        "last_name": "family-name",
+        "email": "email",
+        "address_line1": "address-line1",
+        "address_line2": "address-line2",
+        "city": "address-level2",
+        "region": "address-level1",
+        "postal_code": "postal-code",
+        "country": "country",
+    }
+    CONTACT_FIELDS = ("first_name", "last_name", "email", *Contact.ADDRESS_FIELDS)
+
+    def __init__(
+        self,
+        data: QueryDict | None = None,
+        *,
+        instance: Contact | None = None,
+        initial: dict[str, Any] | None = None,
+        phone_rows: list[dict[str, str]] | None = None,
+    ) -> None:
+        self.instance = instance
+        if initial is None and instance is not None:
+            initial = {name: getattr(instance, name) for name in self.CONTACT_FIELDS}
+            initial["version"] = instance.updated_at.isoformat()
+        super().__init__(data, initial=initial)
+        for name, value in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = value
+        self.fields["country"].widget.attrs.update({"size": 4, "class": "input--short"})
+        self.fields["postal_code"].widget.attrs["class"] = "input--medium"
+        if instance is None:
+            del self.fields["version"]
+        if data is not None:
+            self.phones = PhoneFormSet(_with_management_data(data), prefix=PHONES_PREFIX)
+            return
+        if phone_rows is None and instance is not None:
+            phone_rows = [{"number": phone_display(p.number), "label": p.label} for p in instance.phone_list]
+        self.phones = PhoneFormSet(initial=phone_rows or [{}], prefix=PHONES_PREFIX)
+
+    @classmethod
+    def with_phone_row_action(cls, data: QueryDict, *, instance: Contact | None = None) -> "ContactForm | None":
+        """Return the form with a phone row added or removed, keeping what was typed; None for a plain save."""
+        if cls.ADD_PHONE not in data and cls.REMOVE_PHONE not in data:
+            return None
+        rows = phone_rows_typed(data)
+        focus = None
+        if cls.ADD_PHONE in data and len(rows) < MAX_PHONES:
+            rows.append({"number": "", "label": ""})
+            focus = len(rows) - 1
+        elif cls.REMOVE_PHONE in data:
+            index = _int_or_none(data.get(cls.REMOVE_PHONE))
+            if index is not None and 0 <= index < len(rows):
+                del rows[index]
+                focus = max(index - 1, 0)
+        initial = {name: data.get(name, "") for name in (*cls.CONTACT_FIELDS, "version")}
+        form = cls(instance=instance, initial=initial, phone_rows=rows or [{}])
+        if focus is not None and focus < len(form.phones.forms):
+            form.phones.forms[focus].fields["number"].widget.attrs["autofocus"] = True
+        return form
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or bool(self.phones.total_error_count())
+
+    def is_valid(self) -> bool:
+        # Both halves are validated, so every error shows at once.
+        phones_valid = self.phones.is_valid()
+        return super().is_valid() and phones_valid
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
         existing: Contact | None = contact_live_by_email(email=email)
-        if existing is not None:
+        if existing is not None and existing != self.instance:
             raise forms.ValidationError(
                 format_html(
                     'A contact with this email already exists: <a href="{}">{}</a>',
@@ -39,6 +210,75 @@ class ContactCreateForm(forms.Form):
                 code="duplicate",
             )
         return email
+
+    def clean_country(self) -> str:
+        country = self.cleaned_data["country"].strip().upper()
+        if country and not re.fullmatch(r"[A-Z]{2}", country):
+            raise forms.ValidationError("Enter the country as a two-letter code, like GB", code="invalid")
+        return country
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.instance is not None:
+            version = _datetime_or_none(cleaned.get("version"))
+            if version is None:
+                self.mark_stale(version=self.instance.updated_at)
+            cleaned["version"] = version
+        return cleaned
+
+    def mark_stale(self, *, version: datetime) -> None:
+        """Say the contact changed under this form, and take its new version so the next save can succeed."""
+        self.add_error(None, forms.ValidationError(STALE_MESSAGE, code="stale"))
+        self.data = self.data.copy()
+        self.data["version"] = version.isoformat()
+
+    def contact_fields(self) -> dict[str, str]:
+        return {name: self.cleaned_data[name] for name in self.CONTACT_FIELDS}
+
+    def phone_inputs(self) -> list[PhoneInput]:
+        return [
+            PhoneInput(number=form.cleaned_data["number"], label=form.cleaned_data["label"].strip())
+            for form in self.phones.forms
+            if form.cleaned_data.get("number")
+        ]
+
+
+def phone_rows_typed(data: QueryDict) -> list[dict[str, str]]:
+    """Return the phone rows of a submitted form as typed, at most MAX_PHONES of them."""
+    count = min(max(_int_or_none(data.get(f"{PHONES_PREFIX}-TOTAL_FORMS")) or 0, 0), MAX_PHONES)
+    return [
+        {
+            "number": data.get(f"{PHONES_PREFIX}-{index}-number", ""),
+            "label": data.get(f"{PHONES_PREFIX}-{index}-label", ""),
+        }
+        for index in range(count)
+    ]
+
+
+def _with_management_data(data: QueryDict) -> QueryDict:
+    # A post without the phone rows at all (a script, or a form from before phones existed) means no phones.
+    if f"{PHONES_PREFIX}-TOTAL_FORMS" in data:
+        return data
+    data = data.copy()
+    data.update({f"{PHONES_PREFIX}-TOTAL_FORMS": "0", f"{PHONES_PREFIX}-INITIAL_FORMS": "0"})
+    return data
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value or "")
+    except ValueError:
+        return None
+
+
+def _datetime_or_none(value: str | None) -> datetime | None:
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else None
 
 
 class BulkLabelForm(forms.Form):

@@ -160,15 +160,43 @@ def contact_create(
     return contact
 
 
+def _changes_described(changed: dict[str, list[str]]) -> str:
+    # One line per field in words staff read ("Last name: Lee → Smith"), in the order of the form.
+    order = ["first_name", "last_name", "email", "phones", "image", *Contact.ADDRESS_FIELDS]
+    lines = []
+    for field in sorted(changed, key=lambda name: order.index(name) if name in order else len(order)):
+        label = "Phones" if field == "phones" else str(Contact._meta.get_field(field).verbose_name)
+        old, new = changed[field]
+        lines.append(f"{label[:1].upper()}{label[1:]}: {old or '(none)'} → {new or '(none)'}")
+    return "Edited details\n" + "\n".join(lines)
+
+
+class ContactChanged(Exception):
+    """The contact was saved by someone else after the version an edit started from."""
+
+    def __init__(self, updated_at: datetime) -> None:
+        super().__init__(f"Contact changed at {updated_at.isoformat()}")
+        self.updated_at = updated_at
+
+
 @transaction.atomic
 def contact_update(
     *,
     contact: Contact,
     actor: Actor,
     phones: Sequence[PhoneInput] | None = None,
+    version: datetime | None = None,
     **changes: Any,
 ) -> Contact:
-    """Apply staff's changes; a change to the details locks them against later orders and is recorded."""
+    """Apply staff's changes; a change to the details locks them against later orders and is recorded.
+
+    With a version (the updated_at the edit started from), refuse with ContactChanged if the contact has
+    been saved since; the row stays locked until this transaction ends, so no save can slip in between.
+    """
+    if version is not None:
+        current = Contact.objects.select_for_update().values_list("updated_at", flat=True).get(pk=contact.pk)
+        if current != version:
+            raise ContactChanged(current)
     changed: dict[str, list[str]] = {}
     for field, new in changes.items():
         old = getattr(contact, field)
@@ -195,10 +223,25 @@ def contact_update(
         contact=contact,
         event="edited",
         actor=actor,
-        body="Changed " + ", ".join(sorted(changed)),
+        body=_changes_described(changed),
         data={"changes": changed, "locked": contact.details_locked},
     )
     return contact
+
+
+@transaction.atomic
+def contact_unlock(*, contact: Contact, actor: Actor) -> bool:
+    """Let later orders update the details again; return False, recording nothing, if they were not locked."""
+    if not Contact.objects.filter(pk=contact.pk, details_locked=True).update(details_locked=False):
+        return False
+    contact.details_locked = False
+    activity_record(
+        contact=contact,
+        event="details_unlocked",
+        actor=actor,
+        body="Details unlocked: later orders may update the name, address and phones again",
+    )
+    return True
 
 
 @transaction.atomic
@@ -253,7 +296,11 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     contact.labels.add(*new)
     Activity.objects.bulk_create(
         _event(
-            contact=contact, event="label_added", actor=actor, body=f"Label {label.name} added", data={"label": label.pk}
+            contact=contact,
+            event="label_added",
+            actor=actor,
+            body=f"Label {label.name} added",
+            data={"label": label.pk},
         )
         for label in new
     )
@@ -378,6 +425,9 @@ def contact_phone_add(*, contact: Contact, number: str, label: str = "") -> None
     if contact.phones.filter(number=number).exists():
         return
     PhoneNumber.objects.create(contact=contact, number=number, label=label, position=contact.phones.count())
+    # A new version, so an edit form opened before this number arrived is refused as stale rather than
+    # saving a list of phones without it.
+    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now())
     contacts_search_refresh(contact_ids=[contact.pk])
 
 

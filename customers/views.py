@@ -4,16 +4,16 @@ from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.selectors import memberships_for_contact
-from contacts_crm.pagination import count_rows
+from contacts_crm.pagination import count_page
 from customers import selectors, services
 from customers.filters import ContactListQuery, filter_params
-from customers.forms import BulkLabelForm, ContactCreateForm, ContactLabelAddForm
+from customers.forms import BulkLabelForm, ContactForm, ContactLabelAddForm
 from customers.models import Contact, Label
 from customers.selection import ContactSelection, EmptySelection
 from orders.selectors import orders_for_contact
@@ -33,7 +33,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "page": page,
-        "count": count_rows(query.contacts),
+        "count": count_page(query.contacts, page, from_start=query.cursor is None and not query.last),
         "counts": selectors.contact_stage_counts(),
         "labels": list(Label.objects.all()),
     }
@@ -89,13 +89,23 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "customers/contact_detail.html", context)
 
 
+def _contact_form(request: HttpRequest, contact: Contact | None = None) -> ContactForm:
+    if request.method != "POST":
+        return ContactForm(instance=contact)
+    return ContactForm.with_phone_row_action(request.POST, instance=contact) or ContactForm(
+        request.POST, instance=contact
+    )
+
+
 @permission_required("customers.add_contact", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest) -> HttpResponse:
-    form = ContactCreateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = _contact_form(request)
+    if form.is_bound and form.is_valid():
         try:
-            contact = services.contact_create(actor=services.Actor.staff(request.user), **form.cleaned_data)
+            contact = services.contact_create(
+                actor=services.Actor.staff(request.user), phones=form.phone_inputs(), **form.contact_fields()
+            )
         except IntegrityError:
             # Another request created the same email between our check and our insert.
             form.add_error("email", "A contact with this email was added a moment ago.")
@@ -103,3 +113,43 @@ def contact_create(request: HttpRequest) -> HttpResponse:
             messages.success(request, f"{contact.display_name} added as a lead.")
             return redirect(contact)
     return render(request, "customers/contact_form.html", {"form": form})
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = _live_or_404(pk)
+    form = _contact_form(request, contact)
+    if form.is_bound and form.is_valid():
+        try:
+            services.contact_update(
+                contact=contact,
+                actor=services.Actor.staff(request.user),
+                version=form.cleaned_data["version"],
+                phones=form.phone_inputs(),
+                **form.contact_fields(),
+            )
+        except services.ContactChanged as changed:
+            form.mark_stale(version=changed.updated_at)
+        except IntegrityError:
+            form.add_error("email", "A contact with this email was added a moment ago.")
+        else:
+            messages.success(request, "Changes saved.")
+            return redirect(contact)
+    return render(request, "customers/contact_form.html", {"form": form, "contact": contact})
+
+
+def _live_or_404(pk: int) -> Contact:
+    try:
+        return selectors.contact_with_phones(pk=pk)
+    except Contact.DoesNotExist as error:
+        raise Http404("No such contact") from error
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_POST
+def contact_unlock(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(selectors.contacts_live(), pk=pk)
+    services.contact_unlock(contact=contact, actor=services.Actor.staff(request.user))
+    messages.success(request, "Details unlocked. Later orders may update the name, address and phones.")
+    return redirect(contact)

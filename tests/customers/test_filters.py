@@ -4,6 +4,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
 
@@ -222,3 +223,20 @@ def test_the_last_page_is_a_full_page_at_the_end_and_previous_pages_lead_back_to
     page = keyset_page(query.contacts, ordering=query.ordering, size=3, cursor=query.cursor)
     assert [contact.email for contact in page.rows] == ["p6@x.example"]
     assert (page.has_previous, page.has_next) == (False, True)
+
+
+@pytest.mark.parametrize("sort", ["-created", "created", "name", "-name", "email", "-total_spent", "-last_order"])
+def test_every_sort_reads_its_index_in_order_instead_of_sorting_the_table(sort):
+    Contact.objects.bulk_create(Contact(email=f"p{index}@x.example") for index in range(2000))
+    query = listing(f"sort={sort}")
+    nullable = [Contact._meta.get_field(name).null for name in query.ordering.fields]
+    page_query = query.contacts.order_by(*query.ordering.order_by(nullable=nullable))[:51]
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+        if connection.vendor == "postgresql":
+            # Make sorting the last resort, so a plan that still sorts has no index that gives this order.
+            cursor.execute("SET LOCAL enable_sort = off")
+            cursor.execute("SET LOCAL enable_incremental_sort = off")
+    plan = page_query.explain()
+    assert "Sort" not in plan
+    assert "TEMP B-TREE" not in plan

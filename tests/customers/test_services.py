@@ -16,11 +16,14 @@ from customers.models import (
 from customers.services import (
     SYSTEM,
     Actor,
+    ContactChanged,
     PhoneInput,
     consent_record,
     contact_create,
     contact_label_remove,
     contact_labels_add,
+    contact_phone_add,
+    contact_unlock,
     contact_update,
     contacts_trash,
     label_delete,
@@ -160,3 +163,45 @@ def test_deleting_a_label_takes_it_off_every_contact_and_counts_only_live_ones()
     assert label_delete(label=label) == 1
     assert not live.labels.exists()
     assert not trashed.labels.exists()
+
+
+def test_unlocking_locked_details_records_who_did_it():
+    user = UserFactory()
+    contact = ContactFactory(details_locked=True)
+    assert contact_unlock(contact=contact, actor=Actor.staff(user)) is True
+    contact.refresh_from_db()
+    assert contact.details_locked is False
+    event = contact.activities.get()
+    assert (event.event, event.actor) == ("details_unlocked", user)
+
+
+def test_unlocking_details_that_are_not_locked_records_nothing():
+    contact = ContactFactory(details_locked=False)
+    assert contact_unlock(contact=contact, actor=SYSTEM) is False
+    assert not contact.activities.exists()
+
+
+def test_an_update_from_an_older_version_is_refused_and_changes_nothing():
+    contact = ContactFactory(first_name="Ann")
+    opened = contact.updated_at
+    contact_update(contact=contact, actor=SYSTEM, first_name="Theirs")
+    stale = Contact.objects.get(pk=contact.pk)
+    with pytest.raises(ContactChanged) as raised:
+        contact_update(contact=stale, actor=SYSTEM, version=opened, first_name="Mine")
+    assert raised.value.updated_at == Contact.objects.get(pk=contact.pk).updated_at
+    assert Contact.objects.get(pk=contact.pk).first_name == "Theirs"
+    assert contact.activities.filter(event="edited").count() == 1
+
+
+def test_an_update_from_the_current_version_is_applied():
+    contact = ContactFactory(first_name="Ann")
+    contact_update(contact=contact, actor=SYSTEM, version=contact.updated_at, first_name="Anne")
+    assert Contact.objects.get(pk=contact.pk).first_name == "Anne"
+
+
+def test_a_phone_added_by_an_order_makes_an_open_edit_form_stale():
+    contact = ContactFactory()
+    version = contact.updated_at
+    contact_phone_add(contact=contact, number="+447700900123")
+    with pytest.raises(ContactChanged):
+        contact_update(contact=contact, actor=SYSTEM, version=version, first_name="Late")

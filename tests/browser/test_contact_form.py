@@ -1,0 +1,96 @@
+"""Adding and editing a customer as staff do it (seed 000), in a real browser."""
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from customers.models import Contact, Stage
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def open_add_customer(page: Page) -> None:
+    page.get_by_role("navigation", name="Main").get_by_role("link", name="Contacts", exact=True).click()
+    # The empty list offers the same link again in its first-use state; the header one is first.
+    page.get_by_role("link", name="Add customer").first.click()
+    expect(page.get_by_role("heading", name="Add customer", level=1)).to_be_visible()
+
+
+def test_seed_000_add_a_customer_with_two_numbers_and_an_address(signed_in: Page):
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Last name").fill("Lee")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Phone number 1", exact=True).fill("07400 123456")
+    page.get_by_label("Label for phone number 1").fill("mobile")
+    page.get_by_role("button", name="Add Another Number").click()
+    expect(page.get_by_label("Phone number 2", exact=True)).to_be_focused()
+    expect(page.get_by_label("Phone number 1", exact=True)).to_have_value("07400 123456")
+    page.get_by_label("Phone number 2", exact=True).fill("(020) 7183-8750")
+    page.get_by_label("Label for phone number 2").fill("work")
+    page.get_by_label("Address line 1").fill("1 High Street")
+    page.get_by_label("Town or city").fill("Leeds")
+    page.get_by_label("Postcode").fill("LS1 1AA")
+    page.get_by_label("Country").fill("GB")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.get_by_role("heading", name="Ann Lee", level=1)).to_be_visible()
+    details = page.get_by_role("region", name="Contact", exact=True)
+    expect(details.get_by_role("link", name="+44 7400 123456")).to_have_attribute("href", "tel:+447400123456")
+    expect(details.get_by_role("link", name="+44 20 7183 8750")).to_have_attribute("href", "tel:+442071838750")
+    expect(details).to_contain_text("1 High Street")
+    expect(details).to_contain_text("Leeds LS1 1AA")
+
+
+def test_an_email_is_enough_and_makes_a_lead(signed_in: Page):
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("Email").fill("only@example.com")
+    page.get_by_role("button", name="Create").click()
+    expect(page.get_by_role("heading", name="only@example.com", level=1)).to_be_visible()
+    expect(page.get_by_text("Lead", exact=True)).to_be_visible()
+    assert Contact.objects.get(email="only@example.com").stage == Stage.LEAD
+
+
+def test_a_bad_phone_number_keeps_everything_typed(signed_in: Page):
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_label("Phone number 1", exact=True).fill("call me")
+    page.get_by_label("Town or city").fill("Leeds")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page).to_have_title("Error: Add customer · Contacts CRM")
+    summary = page.get_by_role("alert")
+    expect(summary).to_be_focused()
+    expect(summary.get_by_role("heading", name="There is a problem")).to_be_visible()
+    summary.get_by_role("link", name="Enter a phone number like 07700 900123 or +44 7700 900123").click()
+    expect(page.get_by_label("Phone number 1", exact=True)).to_be_focused()
+    expect(page.get_by_label("Phone number 1", exact=True)).to_have_value("call me")
+    expect(page.get_by_label("First name")).to_have_value("Ann")
+    expect(page.get_by_label("Town or city")).to_have_value("Leeds")
+    assert not Contact.objects.exists()
+
+
+def test_edit_locks_the_details_and_staff_can_unlock_them(signed_in: Page):
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Last name").fill("Lee")
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_role("button", name="Create").click()
+
+    page.get_by_role("link", name="Edit Ann Lee").click()
+    expect(page.get_by_role("heading", name="Edit Ann Lee", level=1)).to_be_visible()
+    expect(page.get_by_label("First name")).to_have_value("Ann")
+    page.get_by_label("Last name").fill("Smith")
+    page.get_by_role("button", name="Save").click()
+
+    expect(page.get_by_role("heading", name="Ann Smith", level=1)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("Changes saved.")
+    expect(page.get_by_text("Details locked", exact=True)).to_be_visible()
+    expect(page.get_by_role("main")).to_contain_text("Later orders will not overwrite the name, address or phones")
+    page.get_by_role("button", name="Unlock details").click()
+    expect(page.get_by_role("main")).to_contain_text("Details unlocked.")
+    expect(page.get_by_text("Details locked", exact=True)).to_have_count(0)
