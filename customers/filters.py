@@ -175,6 +175,11 @@ class ContactListQuery:
         return ordering_for(self.sort)
 
     @property
+    def from_start(self) -> bool:
+        """Whether the page asked for is the first one."""
+        return self.cursor is None and not self.last
+
+    @property
     def contacts(self) -> QuerySet:
         return self.filterset.qs
 

@@ -16,16 +16,22 @@ from customers.selectors import contact_live_by_email, label_by_name, labels_not
 from customers.services import PhoneInput
 
 
-def _model_text_field(name: str, *, model: type[models.Model] = Contact, **kwargs: Any) -> forms.CharField:
-    """Return an optional text field labelled and limited like the model field, with messages in plain words."""
+def _model_text_field(
+    name: str, *, model: type[models.Model] = Contact, required_message: str = "", **kwargs: Any
+) -> forms.CharField:
+    """Return a text field labelled and limited like the model field, with messages in plain words.
+
+    It is optional unless given the message to show when it is left empty.
+    """
     model_field = model._meta.get_field(name)
     label = kwargs.pop("label", model_field.verbose_name[:1].upper() + model_field.verbose_name[1:])
     limit = model_field.max_length
     return forms.CharField(
         label=label,
         max_length=limit,
-        required=False,
+        required=bool(required_message),
         error_messages={
+            "required": required_message,
             "max_length": f"{label} must be {limit} characters or fewer",
             "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
         },
@@ -297,8 +303,6 @@ class BulkLabelForm(forms.Form):
     )
 
 
-NAME_MAX_LENGTH = Label._meta.get_field("name").max_length
-
 # Each option shows the colour as the chip it will make, next to the colour's name, so the choice never
 # rests on colour alone.
 COLOUR_CHOICES = [
@@ -306,20 +310,8 @@ COLOUR_CHOICES = [
 ]
 
 
-def label_name_field(*, label: str, required_message: str) -> forms.CharField:
-    return forms.CharField(
-        label=label,
-        max_length=NAME_MAX_LENGTH,
-        error_messages={
-            "required": required_message,
-            "max_length": f"{label} must be {NAME_MAX_LENGTH} characters or fewer",
-            "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
-        },
-    )
-
-
 class LabelForm(forms.Form):
-    name = label_name_field(label="Name", required_message="Enter a name for the label")
+    name = _model_text_field("name", model=Label, label="Name", required_message="Enter a name for the label")
     colour = forms.ChoiceField(
         label="Colour",
         choices=COLOUR_CHOICES,
@@ -346,7 +338,7 @@ class LabelForm(forms.Form):
 class ContactLabelAddForm(forms.Form):
     """Pick an existing label by name, or type a new one (for those who may create labels)."""
 
-    label = label_name_field(label="Label", required_message="Enter a label name")
+    label = _model_text_field("name", model=Label, label="Label", required_message="Enter a label name")
 
     def __init__(self, *args, contact: Contact, can_create: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -23,6 +23,11 @@ class EmptySelection(ValueError):
     """Nothing was selected."""
 
 
+def posted_filters(data: QueryDict) -> QueryDict:
+    """Return the list filters a bulk form carries in its `query` field (the list's query string)."""
+    return filter_params(QueryDict(data.get("query", "")[:4000]))
+
+
 @dataclass(frozen=True)
 class ContactSelection:
     filters: QueryDict
@@ -31,7 +36,7 @@ class ContactSelection:
     @classmethod
     def from_post(cls, data: QueryDict) -> "ContactSelection":
         """Read a bulk form: its `query` (the list's query string), `scope` and ticked `ids`."""
-        filters = filter_params(QueryDict(data.get("query", "")[:4000]))
+        filters = posted_filters(data)
         if data.get("scope") == SCOPE_MATCHING:
             return cls(filters=filters, ids=None)
         ids = frozenset(

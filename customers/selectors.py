@@ -78,6 +78,11 @@ def contact_with_phones(*, pk: int) -> Contact:
     )
 
 
+def labels_all() -> list[Label]:
+    """Return every label by name, for pickers: the list's filter panel and its bulk bar."""
+    return list(Label.objects.order_by(Lower("name"), "pk"))
+
+
 def labels_with_contact_counts() -> QuerySet[Label]:
     """Return every label by name, each with how many contacts outside the trash have it, in one query."""
     return Label.objects.annotate(

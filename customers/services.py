@@ -288,6 +288,17 @@ def label_create(*, name: str, colour: str = LabelColour.GREY) -> Label:
     return Label.objects.create(name=name.strip(), colour=colour)
 
 
+def _label_event(*, contact_id: int, label: Label, actor: Actor, added: bool) -> Activity:
+    """Build the timeline entry for a label put on or taken off a contact, the same whichever way it happened."""
+    return _event(
+        contact=Contact(pk=contact_id),
+        event="label_added" if added else "label_removed",
+        actor=actor,
+        body=f"Label {label.name} {'added' if added else 'removed'}",
+        data={"label": label.pk},
+    )
+
+
 @transaction.atomic
 def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Actor) -> None:
     """Attach labels to a contact, recording each one that was not already there."""
@@ -295,14 +306,7 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     new = [label for label in labels if label.pk not in existing]
     contact.labels.add(*new)
     Activity.objects.bulk_create(
-        _event(
-            contact=contact,
-            event="label_added",
-            actor=actor,
-            body=f"Label {label.name} added",
-            data={"label": label.pk},
-        )
-        for label in new
+        _label_event(contact_id=contact.pk, label=label, actor=actor, added=True) for label in new
     )
 
 
@@ -326,13 +330,7 @@ def contacts_label_add(*, contacts: QuerySet[Contact], label: Label, actor: Acto
     for batch in _in_batches(contacts.exclude(pk__in=links.objects.filter(label=label).values("contact_id"))):
         # A concurrent request may have added the same link; the unique pair keeps one.
         links.objects.bulk_create((links(contact_id=pk, label=label) for pk in batch), ignore_conflicts=True)
-        activities_record_bulk(
-            contacts=(Contact(pk=pk) for pk in batch),
-            event="label_added",
-            actor=actor,
-            body=f"Label {label.name} added",
-            data={"label": label.pk},
-        )
+        Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=True) for pk in batch)
         added += len(batch)
     return added
 
@@ -344,13 +342,7 @@ def contacts_label_remove(*, contacts: QuerySet[Contact], label: Label, actor: A
     removed = 0
     for batch in _in_batches(contacts.filter(pk__in=links.objects.filter(label=label).values("contact_id"))):
         links.objects.filter(label=label, contact_id__in=batch).delete()
-        activities_record_bulk(
-            contacts=(Contact(pk=pk) for pk in batch),
-            event="label_removed",
-            actor=actor,
-            body=f"Label {label.name} removed",
-            data={"label": label.pk},
-        )
+        Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=False) for pk in batch)
         removed += len(batch)
     return removed
 
@@ -461,11 +453,5 @@ def contact_label_remove(*, contact: Contact, label: Label, actor: Actor) -> boo
     removed, _ = Contact.labels.through.objects.filter(contact=contact, label=label).delete()
     if not removed:
         return False
-    activity_record(
-        contact=contact,
-        event="label_removed",
-        actor=actor,
-        body=f"Label {label.name} removed",
-        data={"label": label.pk},
-    )
+    _label_event(contact_id=contact.pk, label=label, actor=actor, added=False).save()
     return True

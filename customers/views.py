@@ -3,8 +3,9 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -12,10 +13,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from companies.selectors import memberships_for_contact
 from contacts_crm.pagination import count_page
 from customers import selectors, services
-from customers.filters import ContactListQuery, filter_params
+from customers.filters import ContactListQuery
 from customers.forms import BulkLabelForm, ContactForm, ContactLabelAddForm
-from customers.models import Contact, Label
-from customers.selection import ContactSelection, EmptySelection
+from customers.models import Contact
+from customers.selection import ContactSelection, EmptySelection, posted_filters
 from orders.selectors import orders_for_contact
 
 
@@ -33,9 +34,9 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "page": page,
-        "count": count_page(query.contacts, page, from_start=query.cursor is None and not query.last),
+        "count": count_page(query.contacts, page, from_start=query.from_start),
         "counts": selectors.contact_stage_counts(),
-        "labels": list(Label.objects.all()),
+        "labels": selectors.labels_all(),
     }
     # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.
     partial = request.htmx and not request.htmx.history_restore_request
@@ -48,7 +49,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
 @permission_required("customers.change_contact", raise_exception=True)
 @require_POST
 def contact_bulk(request: HttpRequest) -> HttpResponse:
-    back = reverse("customers:list") + "?" + filter_params(QueryDict(request.POST.get("query", "")[:4000])).urlencode()
+    back = reverse("customers:list") + "?" + posted_filters(request.POST).urlencode()
     form = BulkLabelForm(request.POST)
     try:
         selection = ContactSelection.from_post(request.POST)
@@ -63,15 +64,11 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
     actor = services.Actor.staff(request.user)
     if action == BulkLabelForm.ADD:
         changed = services.contacts_label_add(contacts=contacts, label=label, actor=actor)
-        messages.success(request, f"Label {label.name} added to {intcomma(changed)} {_contacts(changed)}.")
+        messages.success(request, f"Label {label.name} added to {intcomma(changed)} contact{pluralize(changed)}.")
     else:
         changed = services.contacts_label_remove(contacts=contacts, label=label, actor=actor)
-        messages.success(request, f"Label {label.name} removed from {intcomma(changed)} {_contacts(changed)}.")
+        messages.success(request, f"Label {label.name} removed from {intcomma(changed)} contact{pluralize(changed)}.")
     return redirect(back)
-
-
-def _contacts(count: int) -> str:
-    return "contact" if count == 1 else "contacts"
 
 
 @permission_required("customers.view_contact", raise_exception=True)

@@ -19,6 +19,8 @@ def test_search_finds_a_contact_by_part_of_its_email(live_server, signed_in: Pag
     expect(page.get_by_role("link", name="Ann Lee")).to_be_visible()
     expect(page.get_by_role("link", name="Search: lee@sho — remove this filter")).to_be_visible()
     assert "q=lee%40sho" in page.url
+    # The results block is replaced, not filled with a second copy of itself.
+    assert page.evaluate("document.querySelectorAll('[id=results]').length") == 1
     page.get_by_role("link", name="Ann Lee").click()
     expect(page.get_by_role("heading", name="Ann Lee", level=1)).to_be_visible()
     page.go_back()

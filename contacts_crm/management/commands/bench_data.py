@@ -26,6 +26,7 @@ from faker import Faker
 from faker.providers.person.en_GB import Provider as PersonProvider
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
+from contacts_crm.management.commands import seed_demo
 from customers.models import (
     Activity,
     ActivityKind,
@@ -101,11 +102,7 @@ PRODUCT_KINDS = [
 ]
 PRODUCT_MATERIALS = ["Ceramic", "Linen", "Walnut", "Beeswax", "Stoneware", "Oak", "Wool", "Paper"]
 NOTES = [
-    "Called about a wholesale price list; sent it by email.",
-    "Prefers to be contacted in the afternoon.",
-    "Asked whether the mugs are dishwasher safe (they are).",
-    "Met at the spring craft fair.",
-    "Wants to hear when the walnut boards are back in stock.",
+    *seed_demo.NOTES,
     "Complained about a late delivery; refunded the shipping.",
     "Interested in a custom order for a wedding.",
     "Left a voicemail, no answer yet.",
