@@ -1,8 +1,12 @@
 """Forms for companies. They validate; the services write."""
 
 from django import forms
+from django.urls import reverse
 
-from companies.models import Company, CompanyAccess
+from companies.models import Company, CompanyAccess, MembershipAccess
+from companies.selectors import company_has_member
+from customers.models import Contact
+from customers.selectors import contact_live_by_email
 
 
 class CompanyForm(forms.Form):
@@ -41,3 +45,75 @@ class CompanyForm(forms.Form):
         if others.exists():
             raise forms.ValidationError("A company with this name already exists")
         return name
+
+
+# Longer searches are cut to this; no company name or domain is longer.
+SEARCH_MAX_LENGTH = 253
+
+
+def search_term(value: str | None) -> str:
+    """Return a typed search as it is matched: without NUL characters or surrounding spaces, and not too long."""
+    return (value or "").replace("\x00", "").strip()[:SEARCH_MAX_LENGTH]
+
+
+PORTAL_ACCESS_ERRORS = {
+    "required": "Choose a Customer Portal permission",
+    "invalid_choice": "Choose one of the Customer Portal permissions in the list",
+}
+
+
+class MemberAddForm(forms.Form):
+    """Link an existing live contact, found by email, to a company."""
+
+    email = forms.EmailField(
+        label="Email of the contact",
+        max_length=254,
+        help_text="The person must already be in your contacts.",
+        error_messages={
+            "required": "Enter the email of the contact to add",
+            "invalid": "Enter an email address like name@example.com",
+            "max_length": "Email must be 254 characters or fewer",
+            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
+        },
+    )
+    portal_access = forms.ChoiceField(
+        label="Customer Portal permission",
+        choices=MembershipAccess.choices,
+        initial=MembershipAccess.INHERIT,
+        error_messages=PORTAL_ACCESS_ERRORS,
+    )
+
+    def __init__(self, *args, company: Company, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.company = company
+        self.contact: Contact | None = None
+        # As staff type, htmx fills the datalist with matching contacts; the browser's own email
+        # suggestions would be the staff member's own addresses, so they are switched off.
+        self.fields["email"].widget.attrs.update(
+            {
+                "autocomplete": "off",
+                "list": "member-options",
+                "hx-get": reverse("companies:member_options", args=[company.pk]),
+                "hx-trigger": "input changed delay:300ms",
+                "hx-target": "#member-options",
+                "hx-swap": "innerHTML",
+            }
+        )
+
+    def clean_email(self) -> str:
+        email = self.cleaned_data["email"]
+        contact = contact_live_by_email(email=email)
+        if contact is None:
+            raise forms.ValidationError("No contact with this email. Add the contact first.", code="unknown")
+        if company_has_member(company=self.company, contact=contact):
+            raise forms.ValidationError(
+                f"{contact.display_name} already belongs to {self.company.name}.", code="duplicate"
+            )
+        self.contact = contact
+        return email
+
+
+class MembershipAccessForm(forms.Form):
+    """Change one member's own Customer Portal permission."""
+
+    portal_access = forms.ChoiceField(choices=MembershipAccess.choices, error_messages=PORTAL_ACCESS_ERRORS)

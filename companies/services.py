@@ -1,8 +1,12 @@
 """Every write to companies and memberships; each permission change is recorded on the contact."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 from django.db import transaction
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
+from companies.selectors import companies_named, memberships_for_contact
 from customers.models import Contact
 from customers.services import Actor, activities_record_bulk, activity_record, contacts_search_refresh
 
@@ -26,7 +30,7 @@ def company_update(*, company: Company, actor: Actor, name: str, domain: str, de
     if old_name != company.name:
         contacts_search_refresh(contact_ids=company.memberships.values_list("contact_id", flat=True))
     if old_default != default_portal_access:
-        inheriting = Contact.objects.filter(
+        inheriting = Contact.objects.live().filter(
             memberships__company=company, memberships__portal_access=MembershipAccess.INHERIT
         )
         activities_record_bulk(
@@ -102,3 +106,41 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
     )
     membership.delete()
     contacts_search_refresh(contact_ids=[membership.contact_id])
+
+
+@dataclass(frozen=True)
+class CompanyLink:
+    """One company a contact should belong to, as the contact form names it, with its portal permission."""
+
+    name: str
+    portal_access: MembershipAccess = MembershipAccess.INHERIT
+
+
+@transaction.atomic
+def company_get_or_create_by_name(*, name: str, actor: Actor) -> Company:
+    """Return the company called name in any letter case, creating it with the default permission if new."""
+    # get_or_create retries the read when a concurrent request inserted the same name first.
+    company, _ = companies_named(name=name).get_or_create(defaults={"name": name.strip()})
+    return company
+
+
+@transaction.atomic
+def contact_memberships_set(*, contact: Contact, links: Sequence[CompanyLink], actor: Actor) -> None:
+    """Make the contact belong to exactly these companies with these permissions, creating new companies.
+
+    Each link added, changed or removed goes through its own service, so every change is on the timeline.
+    """
+    wanted: dict[int, tuple[Company, MembershipAccess]] = {}
+    for link in links:
+        company = company_get_or_create_by_name(name=link.name, actor=actor)
+        wanted[company.pk] = (company, link.portal_access)
+    current = {membership.company_id: membership for membership in memberships_for_contact(contact=contact)}
+    for company_id, membership in current.items():
+        membership.contact = contact
+        if company_id not in wanted:
+            membership_remove(membership=membership, actor=actor)
+    for company_id, (company, access) in wanted.items():
+        if company_id in current:
+            membership_set_access(membership=current[company_id], portal_access=access, actor=actor)
+        else:
+            membership_add(contact=contact, company=company, portal_access=access, actor=actor)

@@ -5,28 +5,44 @@ from django.core.paginator import Paginator
 from django.db import IntegrityError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies import selectors, services
-from companies.forms import CompanyForm
-from companies.models import Company
+from companies.forms import CompanyForm, MemberAddForm, MembershipAccessForm, search_term
+from companies.models import Company, Membership, MembershipAccess
 from customers.services import Actor
 
 
 @permission_required("companies.view_company", raise_exception=True)
+@require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    page = Paginator(selectors.company_list(), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "companies/company_list.html", {"page_obj": page})
+    search = search_term(request.GET.get("q"))
+    companies = selectors.company_list(search=search)
+    page = Paginator(companies, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.
+    partial = request.htmx and not request.htmx.history_restore_request
+    template = "companies/company_list.html" + ("#results" if partial else "")
+    response = render(request, template, {"page_obj": page, "search": search})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @permission_required("companies.view_company", raise_exception=True)
+@require_GET
+def company_options(request: HttpRequest) -> HttpResponse:
+    """The <option>s of a company-name <datalist>, filled by htmx as staff type."""
+    # A row of the contact form sends its own field (companies-N-company) rather than q.
+    typed = request.GET.get("q") or next((v for k, v in request.GET.items() if k.endswith("-company")), "")
+    companies = selectors.company_names_matching(search=search_term(typed))
+    return render(request, "companies/_company_options.html", {"companies": companies})
+
+
+@permission_required("companies.view_company", raise_exception=True)
+@require_GET
 def company_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        company = selectors.company_detail(pk=pk)
-    except Company.DoesNotExist as error:
-        raise Http404("No such company") from error
-    members = selectors.memberships_for_company(company=company)
-    return render(request, "companies/company_detail.html", {"company": company, "memberships": members})
+    company = _company_or_404(pk)
+    return _company_page(request, company, MemberAddForm(company=company))
 
 
 @permission_required("companies.add_company", raise_exception=True)
@@ -69,3 +85,81 @@ def company_delete(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, f"{company.name} deleted.")
         return redirect("companies:list")
     return render(request, "companies/company_confirm_delete.html", {"company": company})
+
+
+@permission_required("companies.change_company", raise_exception=True)
+@require_POST
+def member_add(request: HttpRequest, pk: int) -> HttpResponse:
+    company = _company_or_404(pk)
+    form = MemberAddForm(request.POST, company=company)
+    if form.is_valid():
+        contact, access = form.contact, MembershipAccess(form.cleaned_data["portal_access"])
+        try:
+            services.membership_add(
+                contact=contact, company=company, portal_access=access, actor=Actor.staff(request.user)
+            )
+        except IntegrityError:
+            # Someone else added the same contact between our check and our insert.
+            form.add_error("email", f"{contact.display_name} already belongs to {company.name}.")
+        else:
+            messages.success(request, f"{contact.display_name} added to {company.name}.")
+            return redirect(company)
+    # Without a redirect the page keeps what was typed and shows the error next to the field.
+    return _company_page(request, company, form)
+
+
+@permission_required("companies.change_company", raise_exception=True)
+@require_POST
+def member_update(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership_or_404(pk, membership_pk)
+    form = MembershipAccessForm(request.POST)
+    if form.is_valid():
+        access = MembershipAccess(form.cleaned_data["portal_access"])
+        services.membership_set_access(membership=membership, portal_access=access, actor=Actor.staff(request.user))
+        messages.success(request, f"Customer Portal permission for {membership.contact.display_name} saved.")
+    else:
+        messages.error(request, " ".join(form.errors["portal_access"]))
+    return redirect(membership.company)
+
+
+@permission_required("companies.change_company", raise_exception=True)
+@require_POST
+def member_remove(request: HttpRequest, pk: int, membership_pk: int) -> HttpResponse:
+    membership = _membership_or_404(pk, membership_pk)
+    services.membership_remove(membership=membership, actor=Actor.staff(request.user))
+    messages.success(request, f"{membership.contact.display_name} removed from {membership.company.name}.")
+    return redirect(membership.company)
+
+
+@permission_required(["companies.change_company", "customers.view_contact"], raise_exception=True)
+@require_GET
+def member_options(request: HttpRequest, pk: int) -> HttpResponse:
+    """The <option>s of the Add member <datalist>: live contacts that are not members yet."""
+    company = _company_or_404(pk)
+    search = search_term(request.GET.get("email"))
+    contacts = selectors.contacts_to_add_to_company(company=company, search=search)
+    return render(request, "companies/_member_options.html", {"contacts": contacts})
+
+
+def _company_or_404(pk: int) -> Company:
+    try:
+        return selectors.company_detail(pk=pk)
+    except Company.DoesNotExist as error:
+        raise Http404("No such company") from error
+
+
+def _membership_or_404(company_pk: int, pk: int) -> Membership:
+    try:
+        return selectors.membership_detail(company_pk=company_pk, pk=pk)
+    except Membership.DoesNotExist as error:
+        raise Http404("No such member") from error
+
+
+def _company_page(request: HttpRequest, company: Company, member_form: MemberAddForm) -> HttpResponse:
+    context = {
+        "company": company,
+        "memberships": selectors.memberships_for_company(company=company),
+        "member_form": member_form,
+        "access_choices": MembershipAccess.choices,
+    }
+    return render(request, "companies/company_detail.html", context)

@@ -4,7 +4,8 @@ from contacts_crm.admin import ReadOnlyAdmin
 from customers import services
 from customers.models import Activity, ConsentRecord, Contact, ExportLog, Label, SuggestedUpdate
 
-CONTACT_EDITABLE = ("first_name", "last_name", "stage", "image", *Contact.ADDRESS_FIELDS)
+# The image is left to the app's form, which re-encodes uploads and strips their metadata.
+CONTACT_EDITABLE = ("first_name", "last_name", "stage", *Contact.ADDRESS_FIELDS)
 
 
 @admin.register(Contact)

@@ -1,6 +1,7 @@
 """Forms for contacts. They validate; the services write."""
 
 import re
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
@@ -8,11 +9,23 @@ from django import forms
 from django.db import models
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
 
+from companies.models import Company, MembershipAccess
+from companies.selectors import companies_named
+from companies.services import CompanyLink
+from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
+from customers.images import ContactImageField
 from customers.models import Contact, Label, LabelColour, PhoneNumber
 from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
-from customers.selectors import contact_live_by_email, label_by_name, labels_not_on_contact
+from customers.selectors import (
+    contact_live_by_email,
+    contact_trashed_by_email,
+    label_by_name,
+    labels_all,
+    labels_not_on_contact,
+)
 from customers.services import PhoneInput
 
 
@@ -102,16 +115,95 @@ PhoneFormSet = forms.formset_factory(
     validate_max=True,
 )
 PHONES_PREFIX = "phones"
+MAX_COMPANIES = 20
+
+
+class CompanyLinkForm(forms.Form):
+    """One company the contact belongs to, named as staff type or pick it, with its portal permission."""
+
+    company = _model_text_field("name", model=Company, label="Company")
+    portal_access = forms.ChoiceField(
+        label="Customer Portal permission",
+        choices=MembershipAccess.choices,
+        initial=MembershipAccess.INHERIT,
+        error_messages={"invalid_choice": "Choose one of the Customer Portal permissions in the list"},
+    )
+
+    def clean_company(self) -> str:
+        return self.cleaned_data["company"].strip()
+
+
+class BaseCompanyLinkFormSet(forms.BaseFormSet):
+    def __init__(self, *args, can_create: bool = False, **kwargs) -> None:
+        self.can_create = can_create
+        super().__init__(*args, **kwargs)
+
+    def _construct_form(self, i: int, **kwargs: Any) -> forms.Form:
+        form = super()._construct_form(i, **kwargs)
+        form.fields["company"].label = f"Company {i + 1}"
+        # htmx fills the row's datalist with matching companies as staff type; without it the name is typed.
+        form.fields["company"].widget.attrs.update(
+            {
+                "list": f"company-options-{i}",
+                "autocomplete": "off",
+                "hx-get": reverse("companies:options"),
+                "hx-trigger": "input changed delay:250ms",
+                "hx-target": f"#company-options-{i}",
+            }
+        )
+        form.fields["portal_access"].label = format_html(
+            'Customer Portal permission<span class="visually-hidden"> for company {}</span>', i + 1
+        )
+        form.row_number = i + 1
+        return form
+
+    def clean(self) -> None:
+        seen: set[str] = set()
+        for form in self.forms:
+            name = form.cleaned_data.get("company") if hasattr(form, "cleaned_data") else None
+            if not name:
+                continue
+            if name.casefold() in seen:
+                form.add_error("company", "You have already added this company")
+            elif not self.can_create and not companies_named(name=name).exists():
+                form.add_error("company", f"There is no company called “{name}”; pick one from the list")
+            seen.add(name.casefold())
+
+
+CompanyLinkFormSet = forms.formset_factory(
+    CompanyLinkForm,
+    formset=BaseCompanyLinkFormSet,
+    extra=0,
+    max_num=MAX_COMPANIES,
+    absolute_max=MAX_COMPANIES,
+    validate_max=True,
+)
+COMPANIES_PREFIX = "companies"
+
+
+PHONE_ROWS = RowSet(PHONES_PREFIX, ("number", "label"), MAX_PHONES, "add_phone", "remove_phone", "number")
+COMPANY_ROWS = RowSet(
+    COMPANIES_PREFIX,
+    ("company", "portal_access"),
+    MAX_COMPANIES,
+    "add_company",
+    "remove_company",
+    "company",
+    {"portal_access": MembershipAccess.INHERIT},
+)
+ROW_SETS = (PHONE_ROWS, COMPANY_ROWS)
 
 
 class ContactForm(forms.Form):
-    """Add or edit a contact: names, email, phone numbers (a formset in self.phones) and address.
+    """Add or edit a contact: names, email, image, phone numbers, address, labels and companies.
 
-    Without JavaScript, "Add Another Number" and "Remove phone number N" submit the form; the page comes
-    back with the rows changed and everything typed kept (see ContactForm.with_phone_row_action).
+    Phones and companies are formsets (self.phones, self.companies). Without JavaScript, "Add Another
+    Number", "Add company" and the Remove buttons submit the form; the page comes back with the rows
+    changed and everything typed kept (see ContactForm.with_row_action). With htmx only the rows swap.
     """
 
-    ADD_PHONE, REMOVE_PHONE = "add_phone", "remove_phone"
+    ADD_PHONE, REMOVE_PHONE = PHONE_ROWS.add, PHONE_ROWS.remove
+    ADD_COMPANY, REMOVE_COMPANY = COMPANY_ROWS.add, COMPANY_ROWS.remove
 
     first_name = _model_text_field("first_name")
     last_name = _model_text_field("last_name")
@@ -125,12 +217,21 @@ class ContactForm(forms.Form):
             "null_characters_not_allowed": "Email contains a hidden control character; retype it",
         },
     )
+    image = ContactImageField(label="Upload new image")
+    remove_image = forms.BooleanField(label="Remove image", required=False)
     address_line1 = _model_text_field("address_line1")
     address_line2 = _model_text_field("address_line2")
     city = _model_text_field("city")
     region = _model_text_field("region")
     postal_code = _model_text_field("postal_code")
     country = _model_text_field("country", help_text="Two-letter code, for example GB")
+    labels = forms.TypedMultipleChoiceField(
+        label="Labels",
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"invalid_choice": "One of the labels chosen no longer exists; choose again"},
+    )
     # The contact's updated_at as it was when the form was opened; a save checks it is still the same.
     version = forms.Field(required=False, widget=forms.HiddenInput)
 
@@ -150,58 +251,92 @@ class ContactForm(forms.Form):
     def __init__(
         self,
         data: QueryDict | None = None,
+        files: MultiValueDict | None = None,
         *,
         instance: Contact | None = None,
         initial: dict[str, Any] | None = None,
         phone_rows: list[dict[str, str]] | None = None,
+        company_rows: list[dict[str, str]] | None = None,
+        memberships: Iterable[Any] = (),
+        can_create_company: bool = False,
+        label_options: list[Label] | None = None,
     ) -> None:
         self.instance = instance
+        # One read of the labels serves both the checkboxes and the check of what was ticked.
+        self.label_options = {
+            label.pk: label for label in (label_options if label_options is not None else labels_all())
+        }
         if initial is None and instance is not None:
             initial = {name: getattr(instance, name) for name in self.CONTACT_FIELDS}
             initial["version"] = instance.updated_at.isoformat()
-        super().__init__(data, initial=initial)
+            initial["labels"] = [label.pk for label in instance.labels.all()]
+        super().__init__(data, files, initial=initial)
+        self.fields["labels"].choices = [(pk, label.name) for pk, label in self.label_options.items()]
         for name, value in self.AUTOCOMPLETE.items():
             self.fields[name].widget.attrs["autocomplete"] = value
         self.fields["country"].widget.attrs.update({"size": 4, "class": "input--short"})
         self.fields["postal_code"].widget.attrs["class"] = "input--medium"
         if instance is None:
             del self.fields["version"]
+        if instance is None or not instance.image:
+            del self.fields["remove_image"]
         if data is not None:
-            self.phones = PhoneFormSet(_with_management_data(data), prefix=PHONES_PREFIX)
+            self.phones = PhoneFormSet(with_management_data(data, PHONES_PREFIX), prefix=PHONES_PREFIX)
+            self.companies = CompanyLinkFormSet(
+                with_management_data(data, COMPANIES_PREFIX), prefix=COMPANIES_PREFIX, can_create=can_create_company
+            )
             return
         if phone_rows is None and instance is not None:
             phone_rows = [{"number": phone_display(p.number), "label": p.label} for p in instance.phone_list]
+        if company_rows is None:
+            company_rows = [{"company": m.company.name, "portal_access": m.portal_access} for m in memberships]
         self.phones = PhoneFormSet(initial=phone_rows or [{}], prefix=PHONES_PREFIX)
+        self.companies = CompanyLinkFormSet(initial=company_rows, prefix=COMPANIES_PREFIX)
 
     @classmethod
-    def with_phone_row_action(cls, data: QueryDict, *, instance: Contact | None = None) -> "ContactForm | None":
-        """Return the form with a phone row added or removed, keeping what was typed; None for a plain save."""
-        if cls.ADD_PHONE not in data and cls.REMOVE_PHONE not in data:
+    def with_row_action(
+        cls, data: QueryDict, *, instance: Contact | None = None, **kwargs: Any
+    ) -> "ContactForm | None":
+        """Return the form with a phone or company row added or removed, keeping what was typed.
+
+        Return None for a plain save.
+        """
+        action = row_action(data, ROW_SETS)
+        if action is None:
             return None
-        rows = phone_rows_typed(data)
-        focus = None
-        if cls.ADD_PHONE in data and len(rows) < MAX_PHONES:
-            rows.append({"number": "", "label": ""})
-            focus = len(rows) - 1
-        elif cls.REMOVE_PHONE in data:
-            index = _int_or_none(data.get(cls.REMOVE_PHONE))
-            if index is not None and 0 <= index < len(rows):
-                del rows[index]
-                focus = max(index - 1, 0)
-        initial = {name: data.get(name, "") for name in (*cls.CONTACT_FIELDS, "version")}
-        form = cls(instance=instance, initial=initial, phone_rows=rows or [{}])
-        if focus is not None and focus < len(form.phones.forms):
-            form.phones.forms[focus].fields["number"].widget.attrs["autofocus"] = True
+        initial = {column: data.get(column, "") for column in (*cls.CONTACT_FIELDS, "version")}
+        initial["labels"] = data.getlist("labels")
+        form = cls(
+            instance=instance,
+            initial=initial,
+            phone_rows=action.rows[PHONES_PREFIX] or [{}],
+            company_rows=action.rows[COMPANIES_PREFIX],
+            **kwargs,
+        )
+        form.row_action = True
+        focus_row(form.phones if action.row_set is PHONE_ROWS else form.companies, action.row_set, action.focus)
         return form
+
+    row_action = False
+
+    @property
+    def formsets(self) -> list[forms.BaseFormSet]:
+        return [self.phones, self.companies]
 
     @property
     def has_errors(self) -> bool:
-        return bool(self.errors) or bool(self.phones.total_error_count())
+        return bool(self.errors) or any(formset.total_error_count() for formset in self.formsets)
+
+    @property
+    def image_lost(self) -> bool:
+        """Whether an image was chosen but the page came back, so the browser has forgotten the file."""
+        return bool(self.files.get("image")) and (self.row_action or self.has_errors)
 
     def is_valid(self) -> bool:
-        # Both halves are validated, so every error shows at once.
+        # Every part is validated, so every error shows at once.
         phones_valid = self.phones.is_valid()
-        return super().is_valid() and phones_valid
+        companies_valid = self.companies.is_valid()
+        return super().is_valid() and phones_valid and companies_valid
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]
@@ -215,7 +350,26 @@ class ContactForm(forms.Form):
                 ),
                 code="duplicate",
             )
+        trashed = contact_trashed_by_email(email=email) if existing is None else None
+        if trashed is not None and trashed != self.instance:
+            raise forms.ValidationError(
+                format_html(
+                    'A contact with this email is in the Trash: <a href="{}">restore {}</a> instead',
+                    reverse("customers:restore", args=[trashed.pk]),
+                    trashed.display_name,
+                ),
+                code="trashed",
+            )
         return email
+
+    def clean_image(self) -> Any:
+        # The widget reads only the last file of a field; more than one is a crafted request, not a choice.
+        if hasattr(self.files, "getlist") and len(self.files.getlist("image")) > 1:
+            raise forms.ValidationError("Choose one image", code="too_many_files")
+        return self.cleaned_data["image"]
+
+    def clean_labels(self) -> list[Label]:
+        return [self.label_options[pk] for pk in dict.fromkeys(self.cleaned_data["labels"])]
 
     def clean_country(self) -> str:
         country = self.cleaned_data["country"].strip().upper()
@@ -248,33 +402,18 @@ class ContactForm(forms.Form):
             if form.cleaned_data.get("number")
         ]
 
+    def image_changes(self) -> dict[str, Any]:
+        """Return the image arguments for the services: a new processed image, or a request to remove it."""
+        return {"image": self.cleaned_data.get("image") or None, "remove_image": self.cleaned_data.get("remove_image")}
 
-def phone_rows_typed(data: QueryDict) -> list[dict[str, str]]:
-    """Return the phone rows of a submitted form as typed, at most MAX_PHONES of them."""
-    count = min(max(_int_or_none(data.get(f"{PHONES_PREFIX}-TOTAL_FORMS")) or 0, 0), MAX_PHONES)
-    return [
-        {
-            "number": data.get(f"{PHONES_PREFIX}-{index}-number", ""),
-            "label": data.get(f"{PHONES_PREFIX}-{index}-label", ""),
-        }
-        for index in range(count)
-    ]
-
-
-def _with_management_data(data: QueryDict) -> QueryDict:
-    # A post without the phone rows at all (a script, or a form from before phones existed) means no phones.
-    if f"{PHONES_PREFIX}-TOTAL_FORMS" in data:
-        return data
-    data = data.copy()
-    data.update({f"{PHONES_PREFIX}-TOTAL_FORMS": "0", f"{PHONES_PREFIX}-INITIAL_FORMS": "0"})
-    return data
-
-
-def _int_or_none(value: str | None) -> int | None:
-    try:
-        return int(value or "")
-    except ValueError:
-        return None
+    def company_links(self) -> list[CompanyLink]:
+        return [
+            CompanyLink(
+                name=form.cleaned_data["company"], portal_access=MembershipAccess(form.cleaned_data["portal_access"])
+            )
+            for form in self.companies.forms
+            if form.cleaned_data.get("company")
+        ]
 
 
 def _datetime_or_none(value: str | None) -> datetime | None:

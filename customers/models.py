@@ -90,7 +90,9 @@ class Contact(AddressFields, TimeStampedModel):
         output_field=models.CharField(max_length=254),
         db_persist=True,
     )
+    # Both files are written only by customers.images (re-encoded, metadata stripped, generated names).
     image = models.ImageField("Contact image", upload_to=contact_image_path, blank=True)
+    image_thumbnail = models.ImageField(upload_to=contact_image_path, blank=True, editable=False)
     details_locked = models.BooleanField(
         default=False,
         help_text="Set when staff edit the details by hand: later orders no longer overwrite them.",

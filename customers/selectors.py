@@ -21,6 +21,15 @@ def contact_live_by_email(*, email: str) -> Contact | None:
     return contacts_live().filter(email_normalized=Lower(Trim(Value(email)))).first()
 
 
+def contact_trashed_by_email(*, email: str) -> Contact | None:
+    """Return the most recently trashed contact whose email matches, ignoring case and surrounding spaces."""
+    return (
+        Contact.objects.filter(deleted_at__isnull=False, email_normalized=Lower(Trim(Value(email))))
+        .order_by("-deleted_at", "-pk")
+        .first()
+    )
+
+
 def contact_stage_counts() -> dict[str, RowCount]:
     """Return how many live contacts there are in all and per stage: exact when cheap, else estimated."""
     contacts = contacts_live()
@@ -68,11 +77,12 @@ def contact_detail(*, pk: int) -> Contact:
 
 
 def contact_with_phones(*, pk: int) -> Contact:
-    """Return one live contact with its phones in order, for the edit form."""
+    """Return one live contact with its phones in order and its labels, for the edit form."""
     return (
         contacts_live()
         .prefetch_related(
-            Prefetch("phones", queryset=PhoneNumber.objects.order_by("position", "id"), to_attr="phone_list")
+            Prefetch("phones", queryset=PhoneNumber.objects.order_by("position", "id"), to_attr="phone_list"),
+            "labels",
         )
         .get(pk=pk)
     )

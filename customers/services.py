@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from customers.images import ProcessedImage
 from customers.models import (
     Activity,
     ActivityKind,
@@ -27,9 +28,10 @@ from customers.models import (
     Source,
     Stage,
     SuggestedUpdate,
+    SuggestionStatus,
 )
 from customers.search import search_document
-from customers.selectors import labels_named
+from customers.selectors import contact_live_by_email, labels_named
 
 # Editing any of these by hand locks the details against later orders.
 DETAIL_FIELDS = ("first_name", "last_name", "image", *Contact.ADDRESS_FIELDS)
@@ -122,6 +124,21 @@ def contacts_search_refresh(*, contact_ids: Iterable[int]) -> None:
         Contact.objects.bulk_update(contacts, ["search_document"])
 
 
+def _image_store(*, contact: Contact, image: ProcessedImage | None) -> None:
+    """Put a processed image (or none) on the contact; the old files go once the transaction commits.
+
+    Deleting only after the commit means a failed save never leaves the contact pointing at missing files.
+    """
+    old = [field.name for field in (contact.image, contact.image_thumbnail) if field]
+    if image is None:
+        contact.image, contact.image_thumbnail = "", ""
+    else:
+        contact.image.save(f"image{image.extension}", image.image, save=False)
+        contact.image_thumbnail.save(f"thumbnail{image.extension}", image.thumbnail, save=False)
+    storage = contact.image.storage
+    transaction.on_commit(lambda: [storage.delete(name) for name in old])
+
+
 def _phones_replace(*, contact: Contact, phones: Sequence[PhoneInput]) -> None:
     contact.phones.all().delete()
     PhoneNumber.objects.bulk_create(
@@ -141,12 +158,17 @@ def contact_create(
     source: Source = Source.MANUAL,
     phones: Sequence[PhoneInput] = (),
     labels: Iterable[Label] = (),
+    image: ProcessedImage | None = None,
     **details: Any,
 ) -> Contact:
     """Create a contact; the database refuses a second live contact with the same email."""
     contact = Contact.objects.create(
         email=email.strip(), first_name=first_name, last_name=last_name, stage=stage, source=source, **details
     )
+    if image is not None:
+        # Written after the insert, so an email the database refuses leaves no file behind.
+        _image_store(contact=contact, image=image)
+        contact.save(update_fields=["image", "image_thumbnail"])
     _phones_replace(contact=contact, phones=phones)
     contacts_search_refresh(contact_ids=[contact.pk])
     contact.labels.add(*labels)
@@ -185,6 +207,9 @@ def contact_update(
     contact: Contact,
     actor: Actor,
     phones: Sequence[PhoneInput] | None = None,
+    labels: Iterable[Label] | None = None,
+    image: ProcessedImage | None = None,
+    remove_image: bool = False,
     version: datetime | None = None,
     **changes: Any,
 ) -> Contact:
@@ -192,6 +217,7 @@ def contact_update(
 
     With a version (the updated_at the edit started from), refuse with ContactChanged if the contact has
     been saved since; the row stays locked until this transaction ends, so no save can slip in between.
+    Labels are not details: each one added or removed is recorded on its own and locks nothing.
     """
     if version is not None:
         current = Contact.objects.select_for_update().values_list("updated_at", flat=True).get(pk=contact.pk)
@@ -212,11 +238,22 @@ def contact_update(
                 ", ".join(number for number, _ in new_phones),
             ]
             _phones_replace(contact=contact, phones=phones)
+    if labels is not None:
+        _labels_replace(contact=contact, labels=labels, actor=actor)
+    if image is not None or (remove_image and contact.image):
+        changed["image"] = [
+            "an image" if contact.image else "",
+            ("a new image" if contact.image else "an image") if image is not None else "",
+        ]
     if not changed:
         return contact
     if any(field in DETAIL_FIELDS or field == "phones" for field in changed):
         contact.details_locked = True
     contact.save()
+    if "image" in changed:
+        # Stored after the row is saved, so an email the database refuses leaves no new file behind.
+        _image_store(contact=contact, image=image)
+        contact.save(update_fields=["image", "image_thumbnail"])
     if changed.keys() & SEARCHED_FIELDS:
         contacts_search_refresh(contact_ids=[contact.pk])
     activity_record(
@@ -227,6 +264,20 @@ def contact_update(
         data={"changes": changed, "locked": contact.details_locked},
     )
     return contact
+
+
+def _labels_replace(*, contact: Contact, labels: Iterable[Label], actor: Actor) -> None:
+    wanted = {label.pk: label for label in labels}
+    current = {label.pk: label for label in contact.labels.all()}
+    removed = [label for pk, label in current.items() if pk not in wanted]
+    if removed:
+        Contact.labels.through.objects.filter(contact=contact, label__in=removed).delete()
+    contact_labels_add(
+        contact=contact, labels=[label for pk, label in wanted.items() if pk not in current], actor=actor
+    )
+    Activity.objects.bulk_create(
+        _label_event(contact_id=contact.pk, label=label, actor=actor, added=False) for label in removed
+    )
 
 
 @transaction.atomic
@@ -251,6 +302,26 @@ def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor) -> int:
     count = Contact.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
     activities_record_bulk(contacts=(Contact(pk=pk) for pk in ids), event="trashed", actor=actor)
     return count
+
+
+class EmailTaken(Exception):
+    """A live contact already uses the email of the contact being restored."""
+
+    def __init__(self, existing: Contact) -> None:
+        super().__init__(f"{existing.email} belongs to contact {existing.pk}")
+        self.existing = existing
+
+
+@transaction.atomic
+def contact_restore(*, contact: Contact, actor: Actor) -> Contact:
+    """Bring a contact back from the Trash; refuse with EmailTaken if a live contact now has its email."""
+    existing = contact_live_by_email(email=contact.email)
+    if existing is not None:
+        raise EmailTaken(existing)
+    contact.deleted_at = None
+    contact.save(update_fields=["deleted_at", "updated_at"])
+    activity_record(contact=contact, event="restored", actor=actor, body="Restored from the Trash")
+    return contact
 
 
 @transaction.atomic
@@ -386,17 +457,33 @@ def consent_record(
     return record
 
 
+PHONE_FIELD = "phone"
+
+
 @transaction.atomic
-def contact_sync_details(*, contact: Contact, details: dict[str, str], source_reference: str, actor: Actor) -> None:
-    """Bring an order's details onto the contact, or, when staff locked them, keep them as suggestions."""
+def contact_sync_details(
+    *, contact: Contact, details: dict[str, str], source_reference: str, actor: Actor, phone: str = ""
+) -> None:
+    """Bring an order's details onto the contact, or, when staff locked them, keep them as suggestions.
+
+    A new suggestion for a field replaces one still pending for it, so staff only ever see the latest.
+    """
     differing = {field: value for field, value in details.items() if value and getattr(contact, field) != value}
-    if not differing:
-        return
+    new_phone = bool(phone) and not contact.phones.filter(number=phone).exists()
     if contact.details_locked:
-        SuggestedUpdate.objects.bulk_create(
-            SuggestedUpdate(contact=contact, field=field, value=value, source_reference=source_reference)
-            for field, value in differing.items()
-        )
+        suggested = {**differing, **({PHONE_FIELD: phone} if new_phone else {})}
+        if suggested:
+            contact.suggested_updates.filter(status=SuggestionStatus.PENDING, field__in=suggested).update(
+                status=SuggestionStatus.DISMISSED, resolved_at=timezone.now()
+            )
+            SuggestedUpdate.objects.bulk_create(
+                SuggestedUpdate(contact=contact, field=field, value=value, source_reference=source_reference)
+                for field, value in suggested.items()
+            )
+        return
+    if new_phone:
+        contact_phone_add(contact=contact, number=phone)
+    if not differing:
         return
     for field, value in differing.items():
         setattr(contact, field, value)
@@ -409,6 +496,55 @@ def contact_sync_details(*, contact: Contact, details: dict[str, str], source_re
         actor=actor,
         body=f"Details updated from {source_reference}",
         data={"fields": sorted(differing)},
+    )
+
+
+def suggestion_field_label(field: str) -> str:
+    """Return the words staff read for a suggested field ("Address line 1", "Phone number")."""
+    if field == PHONE_FIELD:
+        return "Phone number"
+    label = str(Contact._meta.get_field(field).verbose_name)
+    return label[:1].upper() + label[1:]
+
+
+@transaction.atomic
+def suggestion_accept(*, suggestion: SuggestedUpdate, actor: Actor) -> bool:
+    """Apply a pending suggestion to the contact and record it; return False if it was no longer pending.
+
+    The details stay locked: accepting is a staff decision, like an edit.
+    """
+    if not SuggestedUpdate.objects.filter(pk=suggestion.pk, status=SuggestionStatus.PENDING).update(
+        status=SuggestionStatus.ACCEPTED, resolved_by=actor.user, resolved_at=timezone.now()
+    ):
+        return False
+    contact = Contact.objects.select_for_update().get(pk=suggestion.contact_id)
+    label = suggestion_field_label(suggestion.field)
+    if suggestion.field == PHONE_FIELD:
+        old = ""
+        contact_phone_add(contact=contact, number=suggestion.value)
+    else:
+        old = getattr(contact, suggestion.field)
+        setattr(contact, suggestion.field, suggestion.value)
+        contact.save(update_fields=[suggestion.field, "updated_at"])
+        if suggestion.field in SEARCHED_FIELDS:
+            contacts_search_refresh(contact_ids=[contact.pk])
+    activity_record(
+        contact=contact,
+        event="suggestion_accepted",
+        actor=actor,
+        body=f"Accepted from {suggestion.source_reference}: {label}: {old or '(none)'} → {suggestion.value}",
+        data={"field": suggestion.field, "old": old, "new": suggestion.value, "suggestion": suggestion.pk},
+    )
+    return True
+
+
+@transaction.atomic
+def suggestion_dismiss(*, suggestion: SuggestedUpdate, actor: Actor) -> bool:
+    """Set a pending suggestion aside without changing the contact; return False if it was not pending."""
+    return bool(
+        SuggestedUpdate.objects.filter(pk=suggestion.pk, status=SuggestionStatus.PENDING).update(
+            status=SuggestionStatus.DISMISSED, resolved_by=actor.user, resolved_at=timezone.now()
+        )
     )
 
 

@@ -1,9 +1,11 @@
+from pathlib import PurePosixPath
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
-from django.db import IntegrityError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.db import IntegrityError, transaction
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
@@ -11,6 +13,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.selectors import memberships_for_contact
+from companies.services import contact_memberships_set
 from contacts_crm.pagination import count_page
 from customers import selectors, services
 from customers.filters import ContactListQuery
@@ -87,11 +90,21 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _contact_form(request: HttpRequest, contact: Contact | None = None) -> ContactForm:
+    options = {
+        "instance": contact,
+        "can_create_company": request.user.has_perm("companies.add_company"),
+        "memberships": memberships_for_contact(contact=contact) if contact is not None else (),
+    }
     if request.method != "POST":
-        return ContactForm(instance=contact)
-    return ContactForm.with_phone_row_action(request.POST, instance=contact) or ContactForm(
-        request.POST, instance=contact
-    )
+        return ContactForm(**options)
+    return ContactForm.with_row_action(request.POST, **options) or ContactForm(request.POST, request.FILES, **options)
+
+
+def _render_form(request: HttpRequest, form: ContactForm, contact: Contact | None = None) -> HttpResponse:
+    # An htmx row button swaps only its own rows, so a chosen image file stays chosen.
+    response = render(request, "customers/contact_form.html", {"form": form, "contact": contact})
+    patch_vary_headers(response, ("HX-Request",))
+    return response
 
 
 @permission_required("customers.add_contact", raise_exception=True)
@@ -99,17 +112,24 @@ def _contact_form(request: HttpRequest, contact: Contact | None = None) -> Conta
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = _contact_form(request)
     if form.is_bound and form.is_valid():
+        actor = services.Actor.staff(request.user)
         try:
-            contact = services.contact_create(
-                actor=services.Actor.staff(request.user), phones=form.phone_inputs(), **form.contact_fields()
-            )
+            with transaction.atomic():
+                contact = services.contact_create(
+                    actor=actor,
+                    phones=form.phone_inputs(),
+                    labels=form.cleaned_data["labels"],
+                    image=form.image_changes()["image"],
+                    **form.contact_fields(),
+                )
+                contact_memberships_set(contact=contact, links=form.company_links(), actor=actor)
         except IntegrityError:
             # Another request created the same email between our check and our insert.
             form.add_error("email", "A contact with this email was added a moment ago.")
         else:
             messages.success(request, f"{contact.display_name} added as a lead.")
             return redirect(contact)
-    return render(request, "customers/contact_form.html", {"form": form})
+    return _render_form(request, form)
 
 
 @permission_required("customers.change_contact", raise_exception=True)
@@ -118,14 +138,19 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _live_or_404(pk)
     form = _contact_form(request, contact)
     if form.is_bound and form.is_valid():
+        actor = services.Actor.staff(request.user)
         try:
-            services.contact_update(
-                contact=contact,
-                actor=services.Actor.staff(request.user),
-                version=form.cleaned_data["version"],
-                phones=form.phone_inputs(),
-                **form.contact_fields(),
-            )
+            with transaction.atomic():
+                services.contact_update(
+                    contact=contact,
+                    actor=actor,
+                    version=form.cleaned_data["version"],
+                    phones=form.phone_inputs(),
+                    labels=form.cleaned_data["labels"],
+                    **form.image_changes(),
+                    **form.contact_fields(),
+                )
+                contact_memberships_set(contact=contact, links=form.company_links(), actor=actor)
         except services.ContactChanged as changed:
             form.mark_stale(version=changed.updated_at)
         except IntegrityError:
@@ -133,7 +158,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "Changes saved.")
             return redirect(contact)
-    return render(request, "customers/contact_form.html", {"form": form, "contact": contact})
+    return _render_form(request, form, contact)
 
 
 def _live_or_404(pk: int) -> Contact:
@@ -150,3 +175,41 @@ def contact_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     services.contact_unlock(contact=contact, actor=services.Actor.staff(request.user))
     messages.success(request, "Details unlocked. Later orders may update the name, address and phones.")
     return redirect(contact)
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(Contact.objects.filter(deleted_at__isnull=False), pk=pk)
+    existing = None
+    if request.method == "POST":
+        try:
+            services.contact_restore(contact=contact, actor=services.Actor.staff(request.user))
+        except services.EmailTaken as taken:
+            existing = taken.existing
+        except IntegrityError:
+            # A live contact took the email between the check and the save.
+            existing = selectors.contact_live_by_email(email=contact.email)
+        else:
+            messages.success(request, f"{contact.display_name} restored from the Trash.")
+            return redirect(contact)
+    return render(request, "customers/contact_confirm_restore.html", {"contact": contact, "existing": existing})
+
+
+@permission_required("customers.view_contact", raise_exception=True)
+@require_GET
+def contact_image(request: HttpRequest, pk: int, size: str) -> FileResponse:
+    contact = get_object_or_404(selectors.contacts_live().exclude(image=""), pk=pk)
+    file = contact.image_thumbnail if size == "thumbnail" else contact.image
+    try:
+        handle = file.open("rb")
+    except FileNotFoundError as error:
+        raise Http404("No such image") from error
+    # Only the types customers.images writes; the name is generated, so its extension is trustworthy.
+    content_type = IMAGE_TYPES.get(PurePosixPath(file.name).suffix, "application/octet-stream")
+    response = FileResponse(handle, content_type=content_type)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+IMAGE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}

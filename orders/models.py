@@ -68,7 +68,10 @@ class Order(AddressFields, TimeStampedModel):
     def number(self) -> str:
         if self.shop_order_id:
             return f"#{self.shop_order_id}"
-        return f"Draft D{self.pk}"
+        # Orders staff drafted here carry a D, so they can never be mistaken for the shop's own numbers.
+        if self.status == OrderStatus.DRAFT:
+            return f"Draft D{self.pk}"
+        return f"#D{self.pk}"
 
     @property
     def buyer_name(self) -> str:

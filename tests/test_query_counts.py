@@ -120,13 +120,24 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
 
 
 @pytest.mark.parametrize("phones", [1, 5])
-def test_contact_edit_page(manager_client, django_assert_num_queries, phones):
+def test_contact_edit_page_with_phones_labels_and_companies(manager_client, django_assert_num_queries, phones):
     contact = ContactFactory()
     PhoneNumberFactory.create_batch(phones, contact=contact)
-    expected = [*REQUEST, "the contact", "its phones"]
+    for _ in range(phones):
+        contact.labels.add(LabelFactory())
+        MembershipFactory(contact=contact)
+    expected = [
+        *REQUEST,
+        "the contact",
+        "its phones",
+        "its labels",
+        "its companies with their names",
+        "the labels to choose from",
+    ]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("customers:update", args=[contact.pk]))
-    assert len(response.context["form"].phones.forms) == phones
+    form = response.context["form"]
+    assert (len(form.phones.forms), len(form.companies.forms), len(form["labels"].initial)) == (phones,) * 3
 
 
 @pytest.mark.parametrize("rows", [1, 50])

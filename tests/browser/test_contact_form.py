@@ -4,6 +4,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from customers.models import Contact, Stage
+from tests.factories import CompanyFactory
+from tests.images import png_bytes
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -15,17 +17,36 @@ def open_add_customer(page: Page) -> None:
     expect(page.get_by_role("heading", name="Add customer", level=1)).to_be_visible()
 
 
-def test_seed_000_add_a_customer_with_two_numbers_and_an_address(signed_in: Page):
+def test_seed_000_add_a_customer_with_an_image_a_company_and_two_numbers(signed_in: Page, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    CompanyFactory(name="Acme Trading")
+    photo = tmp_path / "ann.png"
+    photo.write_bytes(png_bytes(size=(400, 300)))
     page = signed_in
     open_add_customer(page)
     page.get_by_label("First name").fill("Ann")
     page.get_by_label("Last name").fill("Lee")
     page.get_by_label("Email").fill("ann@example.com")
+    # "Click + Add under Contact Image", then "Upload new image".
+    page.get_by_role("group", name="Contact image").get_by_text("+ Add", exact=True).click()
+    page.get_by_label("Upload new image").set_input_files(photo)
+    # "Click + Add Company and select the relevant company", then set its Customer Portal permission.
+    page.get_by_role("button", name="+ Add company").click()
+    company = page.get_by_label("Company 1", exact=True)
+    expect(company).to_be_focused()
+    company.fill("Acme")
+    expect(page.locator("#company-options-0 option[value='Acme Trading']")).to_have_count(1)
+    company.fill("Acme Trading")
+    permission = page.get_by_label("Customer Portal permission for company 1")
+    expect(permission).to_have_value("inherit")
+    permission.select_option(label="Access all company's tickets")
     page.get_by_label("Phone number 1", exact=True).fill("07400 123456")
     page.get_by_label("Label for phone number 1").fill("mobile")
     page.get_by_role("button", name="Add Another Number").click()
     expect(page.get_by_label("Phone number 2", exact=True)).to_be_focused()
     expect(page.get_by_label("Phone number 1", exact=True)).to_have_value("07400 123456")
+    # Adding rows swaps only those rows, so the chosen company and image are still there.
+    expect(company).to_have_value("Acme Trading")
     page.get_by_label("Phone number 2", exact=True).fill("(020) 7183-8750")
     page.get_by_label("Label for phone number 2").fill("work")
     page.get_by_label("Address line 1").fill("1 High Street")
@@ -35,11 +56,37 @@ def test_seed_000_add_a_customer_with_two_numbers_and_an_address(signed_in: Page
     page.get_by_role("button", name="Create").click()
 
     expect(page.get_by_role("heading", name="Ann Lee", level=1)).to_be_visible()
+    image = page.get_by_role("img", name="Image of Ann Lee")
+    expect(image).to_be_visible()
+    assert image.evaluate("img => img.naturalWidth") > 0
     details = page.get_by_role("region", name="Contact", exact=True)
     expect(details.get_by_role("link", name="+44 7400 123456")).to_have_attribute("href", "tel:+447400123456")
     expect(details.get_by_role("link", name="+44 20 7183 8750")).to_have_attribute("href", "tel:+442071838750")
     expect(details).to_contain_text("1 High Street")
     expect(details).to_contain_text("Leeds LS1 1AA")
+    companies = page.get_by_role("region", name="Companies")
+    expect(companies.get_by_role("link", name="Acme Trading")).to_be_visible()
+    expect(companies).to_contain_text("Overridden: Access all company's tickets")
+    contact = Contact.objects.get(email="ann@example.com")
+    assert contact.image
+    assert contact.phones.count() == 2
+
+
+def test_a_new_company_typed_by_name_is_created_and_can_be_removed_again(signed_in: Page):
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("Email").fill("bob@example.com")
+    page.get_by_role("button", name="+ Add company").click()
+    page.get_by_label("Company 1", exact=True).fill("Brand New Ltd")
+    page.get_by_role("button", name="+ Add company").click()
+    page.get_by_label("Company 2", exact=True).fill("Second Co")
+    page.get_by_role("button", name="Remove company 2").click()
+    expect(page.get_by_label("Company 2", exact=True)).to_have_count(0)
+    expect(page.get_by_label("Company 1", exact=True)).to_have_value("Brand New Ltd")
+    page.get_by_role("button", name="Create").click()
+    companies = page.get_by_role("region", name="Companies")
+    expect(companies).to_contain_text("As set in the Company Page: Access personal tickets only")
+    expect(companies.get_by_role("link", name="Brand New Ltd")).to_be_visible()
 
 
 def test_an_email_is_enough_and_makes_a_lead(signed_in: Page):

@@ -1,9 +1,16 @@
 import pytest
 
-from companies.models import CompanyAccess, Membership, MembershipAccess
-from companies.services import company_update, membership_add, membership_set_access
-from customers.services import SYSTEM
-from tests.factories import CompanyFactory, ContactFactory, MembershipFactory
+from companies.models import Company, CompanyAccess, Membership, MembershipAccess
+from companies.services import (
+    CompanyLink,
+    company_update,
+    contact_memberships_set,
+    membership_add,
+    membership_set_access,
+)
+from customers.models import Activity
+from customers.services import SYSTEM, Actor
+from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -28,3 +35,25 @@ def test_membership_changes_are_recorded_on_the_contact():
         ("company_added", "Added to Acme: As set in the Company Page"),
         ("portal_access_changed", "Acme: Access all company's tickets"),
     ]
+
+
+def test_setting_a_contacts_companies_adds_changes_removes_and_creates_each_on_the_timeline():
+    actor = Actor.staff(UserFactory())
+    contact = ContactFactory()
+    kept = MembershipFactory(contact=contact, company__name="Acme")
+    dropped = MembershipFactory(contact=contact, company__name="Dropped Ltd")
+    contact_memberships_set(
+        contact=contact,
+        links=[
+            CompanyLink(name="ACME ", portal_access=MembershipAccess.COMPANY),
+            CompanyLink(name="Brand New Co", portal_access=MembershipAccess.INHERIT),
+        ],
+        actor=actor,
+    )
+    links = dict(Membership.objects.filter(contact=contact).values_list("company__name", "portal_access"))
+    assert links == {"Acme": MembershipAccess.COMPANY, "Brand New Co": MembershipAccess.INHERIT}
+    assert Company.objects.filter(name="Brand New Co").exists()
+    assert not Membership.objects.filter(pk=dropped.pk).exists()
+    assert Membership.objects.get(pk=kept.pk).portal_access == MembershipAccess.COMPANY
+    events = sorted(Activity.objects.filter(contact=contact).values_list("event", flat=True))
+    assert events == ["company_added", "company_removed", "portal_access_changed"]

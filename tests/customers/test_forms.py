@@ -219,7 +219,7 @@ def test_marking_a_form_stale_keeps_what_was_typed_and_takes_the_new_version():
 
 def test_adding_a_row_keeps_what_was_typed_and_focuses_the_new_row():
     data = post({"first_name": "Ann"}, [("07400 123456", "mobile")], add_phone="1")
-    form = ContactForm.with_phone_row_action(data)
+    form = ContactForm.with_row_action(data)
     assert not form.is_bound
     assert form["first_name"].value() == "Ann"
     rows = list(form.phones)
@@ -229,16 +229,16 @@ def test_adding_a_row_keeps_what_was_typed_and_focuses_the_new_row():
 
 def test_removing_a_row_takes_only_that_row():
     data = post(phones=[("1", "a"), ("2", "b"), ("3", "c")], remove_phone="1")
-    form = ContactForm.with_phone_row_action(data)
+    form = ContactForm.with_row_action(data)
     assert [row["number"].value() for row in form.phones] == ["1", "3"]
 
 
 def test_a_tampered_row_count_is_capped():
     data = post(add_phone="1")
     data["phones-TOTAL_FORMS"] = "100000"
-    form = ContactForm.with_phone_row_action(data)
+    form = ContactForm.with_row_action(data)
     assert len(form.phones.forms) == MAX_PHONES
 
 
 def test_a_plain_save_is_not_a_row_action():
-    assert ContactForm.with_phone_row_action(post()) is None
+    assert ContactForm.with_row_action(post()) is None
