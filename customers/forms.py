@@ -29,7 +29,7 @@ from customers.selectors import (
 from customers.services import PhoneInput
 
 
-def _model_text_field(
+def model_text_field(
     name: str, *, model: type[models.Model] = Contact, required_message: str = "", **kwargs: Any
 ) -> forms.CharField:
     """Return a text field labelled and limited like the model field, with messages in plain words.
@@ -52,6 +52,24 @@ def _model_text_field(
     )
 
 
+def phone_cleaned(text: str) -> str:
+    """Return a typed phone number in E.164, or "" for none; raise a field error people can act on."""
+    if not text.strip():
+        return ""
+    try:
+        return phone_to_e164(text)
+    except InvalidPhoneNumber as error:
+        raise forms.ValidationError(str(error), code="invalid") from error
+
+
+def country_code_cleaned(text: str) -> str:
+    """Return a typed country as its upper-case two-letter code, or "" for none."""
+    country = text.strip().upper()
+    if country and not re.fullmatch(r"[A-Z]{2}", country):
+        raise forms.ValidationError("Enter the country as a two-letter code, like GB", code="invalid")
+    return country
+
+
 STALE_MESSAGE = "This contact was changed since you opened it. Check the details below and save again."
 MAX_PHONES = 20
 
@@ -66,16 +84,10 @@ class PhoneForm(forms.Form):
         error_messages={"max_length": FORMAT_MESSAGE, "null_characters_not_allowed": FORMAT_MESSAGE},
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
     )
-    label = _model_text_field("label", model=PhoneNumber)
+    label = model_text_field("label", model=PhoneNumber)
 
     def clean_number(self) -> str:
-        text = self.cleaned_data["number"]
-        if not text.strip():
-            return ""
-        try:
-            return phone_to_e164(text)
-        except InvalidPhoneNumber as error:
-            raise forms.ValidationError(str(error), code="invalid") from error
+        return phone_cleaned(self.cleaned_data["number"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -121,7 +133,7 @@ MAX_COMPANIES = 20
 class CompanyLinkForm(forms.Form):
     """One company the contact belongs to, named as staff type or pick it, with its portal permission."""
 
-    company = _model_text_field("name", model=Company, label="Company")
+    company = model_text_field("name", model=Company, label="Company")
     portal_access = forms.ChoiceField(
         label="Customer Portal permission",
         choices=MembershipAccess.choices,
@@ -205,8 +217,8 @@ class ContactForm(forms.Form):
     ADD_PHONE, REMOVE_PHONE = PHONE_ROWS.add, PHONE_ROWS.remove
     ADD_COMPANY, REMOVE_COMPANY = COMPANY_ROWS.add, COMPANY_ROWS.remove
 
-    first_name = _model_text_field("first_name")
-    last_name = _model_text_field("last_name")
+    first_name = model_text_field("first_name")
+    last_name = model_text_field("last_name")
     email = forms.EmailField(
         label="Email",
         max_length=254,
@@ -219,12 +231,12 @@ class ContactForm(forms.Form):
     )
     image = ContactImageField(label="Upload new image")
     remove_image = forms.BooleanField(label="Remove image", required=False)
-    address_line1 = _model_text_field("address_line1")
-    address_line2 = _model_text_field("address_line2")
-    city = _model_text_field("city")
-    region = _model_text_field("region")
-    postal_code = _model_text_field("postal_code")
-    country = _model_text_field("country", help_text="Two-letter code, for example GB")
+    address_line1 = model_text_field("address_line1")
+    address_line2 = model_text_field("address_line2")
+    city = model_text_field("city")
+    region = model_text_field("region")
+    postal_code = model_text_field("postal_code")
+    country = model_text_field("country", help_text="Two-letter code, for example GB")
     labels = forms.TypedMultipleChoiceField(
         label="Labels",
         coerce=int,
@@ -372,10 +384,7 @@ class ContactForm(forms.Form):
         return [self.label_options[pk] for pk in dict.fromkeys(self.cleaned_data["labels"])]
 
     def clean_country(self) -> str:
-        country = self.cleaned_data["country"].strip().upper()
-        if country and not re.fullmatch(r"[A-Z]{2}", country):
-            raise forms.ValidationError("Enter the country as a two-letter code, like GB", code="invalid")
-        return country
+        return country_code_cleaned(self.cleaned_data["country"])
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
@@ -450,7 +459,7 @@ COLOUR_CHOICES = [
 
 
 class LabelForm(forms.Form):
-    name = _model_text_field("name", model=Label, label="Name", required_message="Enter a name for the label")
+    name = model_text_field("name", model=Label, label="Name", required_message="Enter a name for the label")
     colour = forms.ChoiceField(
         label="Colour",
         choices=COLOUR_CHOICES,
@@ -477,7 +486,7 @@ class LabelForm(forms.Form):
 class ContactLabelAddForm(forms.Form):
     """Pick an existing label by name, or type a new one (for those who may create labels)."""
 
-    label = _model_text_field("name", model=Label, label="Label", required_message="Enter a label name")
+    label = model_text_field("name", model=Label, label="Label", required_message="Enter a label name")
 
     def __init__(self, *args, contact: Contact, can_create: bool, **kwargs) -> None:
         super().__init__(*args, **kwargs)

@@ -306,6 +306,9 @@ class SuggestionStatus(models.TextChoices):
 class SuggestedUpdate(models.Model):
     """A change an order would have made to locked details, kept for staff to accept or dismiss."""
 
+    # A phone number is not a column of the contact: accepting one adds it to the contact's numbers.
+    PHONE = "phone"
+
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="suggested_updates")
     field = models.CharField(max_length=40)
     value = models.TextField(blank=True)
@@ -327,6 +330,19 @@ class SuggestedUpdate(models.Model):
 
     def __str__(self) -> str:
         return f"{self.field} → {self.value}"
+
+    @property
+    def field_label(self) -> str:
+        """Return the words staff read for the field ("Address line 1", "Phone number")."""
+        if self.field == self.PHONE:
+            return "Phone number"
+        label = str(Contact._meta.get_field(self.field).verbose_name)
+        return label[:1].upper() + label[1:]
+
+    @property
+    def current_value(self) -> str:
+        """Return what the contact has now in the suggested field ("" for a new phone number)."""
+        return "" if self.field == self.PHONE else getattr(self.contact, self.field)
 
 
 class ExportLog(models.Model):

@@ -4,7 +4,7 @@ from django.db.models import Count, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
 from contacts_crm.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
-from customers.models import Activity, Contact, Label, PhoneNumber, Stage
+from customers.models import Activity, Contact, Label, PhoneNumber, Stage, SuggestedUpdate, SuggestionStatus
 
 
 def contacts_live() -> QuerySet[Contact]:
@@ -60,12 +60,17 @@ ACTIVITY_PAGE_SIZE = 50
 
 
 def contact_detail(*, pk: int) -> Contact:
-    """Return one live contact with its phones, labels and latest activity."""
+    """Return one live contact with its phones, labels, pending suggestions and latest activity."""
     return (
         contacts_live()
         .prefetch_related(
             Prefetch("phones", queryset=PhoneNumber.objects.order_by("position", "id"), to_attr="phone_list"),
             "labels",
+            Prefetch(
+                "suggested_updates",
+                queryset=SuggestedUpdate.objects.filter(status=SuggestionStatus.PENDING).order_by("created_at", "id"),
+                to_attr="pending_suggestions",
+            ),
             Prefetch(
                 "activities",
                 queryset=Activity.objects.select_related("actor").order_by("-created_at", "-id")[:ACTIVITY_PAGE_SIZE],

@@ -457,9 +457,6 @@ def consent_record(
     return record
 
 
-PHONE_FIELD = "phone"
-
-
 @transaction.atomic
 def contact_sync_details(
     *, contact: Contact, details: dict[str, str], source_reference: str, actor: Actor, phone: str = ""
@@ -471,7 +468,7 @@ def contact_sync_details(
     differing = {field: value for field, value in details.items() if value and getattr(contact, field) != value}
     new_phone = bool(phone) and not contact.phones.filter(number=phone).exists()
     if contact.details_locked:
-        suggested = {**differing, **({PHONE_FIELD: phone} if new_phone else {})}
+        suggested = {**differing, **({SuggestedUpdate.PHONE: phone} if new_phone else {})}
         if suggested:
             contact.suggested_updates.filter(status=SuggestionStatus.PENDING, field__in=suggested).update(
                 status=SuggestionStatus.DISMISSED, resolved_at=timezone.now()
@@ -499,14 +496,6 @@ def contact_sync_details(
     )
 
 
-def suggestion_field_label(field: str) -> str:
-    """Return the words staff read for a suggested field ("Address line 1", "Phone number")."""
-    if field == PHONE_FIELD:
-        return "Phone number"
-    label = str(Contact._meta.get_field(field).verbose_name)
-    return label[:1].upper() + label[1:]
-
-
 @transaction.atomic
 def suggestion_accept(*, suggestion: SuggestedUpdate, actor: Actor) -> bool:
     """Apply a pending suggestion to the contact and record it; return False if it was no longer pending.
@@ -518,12 +507,11 @@ def suggestion_accept(*, suggestion: SuggestedUpdate, actor: Actor) -> bool:
     ):
         return False
     contact = Contact.objects.select_for_update().get(pk=suggestion.contact_id)
-    label = suggestion_field_label(suggestion.field)
-    if suggestion.field == PHONE_FIELD:
-        old = ""
+    suggestion.contact = contact
+    label, old = suggestion.field_label, suggestion.current_value
+    if suggestion.field == SuggestedUpdate.PHONE:
         contact_phone_add(contact=contact, number=suggestion.value)
     else:
-        old = getattr(contact, suggestion.field)
         setattr(contact, suggestion.field, suggestion.value)
         contact.save(update_fields=[suggestion.field, "updated_at"])
         if suggestion.field in SEARCHED_FIELDS:

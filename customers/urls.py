@@ -11,6 +11,18 @@ urlpatterns = [
     path("<int:pk>/edit/", views.contact_update, name="update"),
     path("<int:pk>/unlock/", views.contact_unlock, name="unlock"),
     path("<int:pk>/restore/", views.contact_restore, name="restore"),
+    path(
+        "<int:pk>/suggestions/<int:suggestion_pk>/accept/",
+        views.suggestion_resolve,
+        {"accept": True},
+        name="suggestion_accept",
+    ),
+    path(
+        "<int:pk>/suggestions/<int:suggestion_pk>/dismiss/",
+        views.suggestion_resolve,
+        {"accept": False},
+        name="suggestion_dismiss",
+    ),
     path("<int:pk>/image/", views.contact_image, {"size": "full"}, name="image"),
     path("<int:pk>/thumbnail/", views.contact_image, {"size": "thumbnail"}, name="thumbnail"),
     path("<int:pk>/labels/add/", label_views.contact_label_add, name="contact_label_add"),

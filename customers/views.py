@@ -213,3 +213,19 @@ def contact_image(request: HttpRequest, pk: int, size: str) -> FileResponse:
 
 
 IMAGE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_POST
+def suggestion_resolve(request: HttpRequest, pk: int, suggestion_pk: int, accept: bool) -> HttpResponse:
+    contact = get_object_or_404(selectors.contacts_live(), pk=pk)
+    suggestion = get_object_or_404(contact.suggested_updates.all(), pk=suggestion_pk)
+    actor = services.Actor.staff(request.user)
+    resolve = services.suggestion_accept if accept else services.suggestion_dismiss
+    if not resolve(suggestion=suggestion, actor=actor):
+        messages.error(request, "That suggestion was already accepted or dismissed.")
+    elif accept:
+        messages.success(request, f"{suggestion.field_label} updated from {suggestion.source_reference}.")
+    else:
+        messages.success(request, f"Suggested {suggestion.field_label.lower()} dismissed.")
+    return redirect(contact)

@@ -1,20 +1,28 @@
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
+from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_http_methods, require_POST
 
-from orders import selectors
+from customers.selectors import contacts_live
+from customers.services import Actor
+from orders import selectors, services
+from orders.forms import DraftOrderForm
 from orders.models import Order, OrderStatus
 
 
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
-    page = Paginator(selectors.order_list(status=status), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(
-        request, "orders/order_list.html", {"page_obj": page, "status": status, "statuses": OrderStatus.choices}
-    )
+    contact_pk = request.GET.get("contact", "")
+    contact = contacts_live().filter(pk=contact_pk).first() if contact_pk.isdigit() else None
+    orders = selectors.order_list(status=status, contact=contact)
+    page = Paginator(orders, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {"page_obj": page, "status": status, "statuses": OrderStatus.choices, "contact": contact}
+    return render(request, "orders/order_list.html", context)
 
 
 @permission_required("orders.view_order", raise_exception=True)
@@ -24,3 +32,55 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     except Order.DoesNotExist as error:
         raise Http404("No such order") from error
     return render(request, "orders/order_detail.html", {"order": order})
+
+
+@permission_required("orders.add_order", raise_exception=True)
+@require_POST
+def draft_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
+    contact = get_object_or_404(contacts_live(), pk=contact_pk)
+    order = services.draft_order_create(contact=contact, actor=Actor.staff(request.user))
+    messages.success(request, f"{order.number} created for {contact.display_name}. Add the items, then save.")
+    return redirect("orders:draft_update", pk=order.pk)
+
+
+@permission_required("orders.change_order", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def draft_update(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.drafts(), pk=pk)
+    if request.method != "POST":
+        form = DraftOrderForm(order=order)
+    else:
+        form = DraftOrderForm.with_row_action(request.POST, order=order) or DraftOrderForm(request.POST, order=order)
+    if form.is_bound and form.is_valid():
+        placing = DraftOrderForm.PLACE in request.POST
+        try:
+            with transaction.atomic():
+                order = services.draft_order_update(
+                    order=order, lines=form.line_inputs(), buyer=form.buyer(), **form.amounts()
+                )
+                if placing:
+                    order = services.draft_order_place(order=order, actor=Actor.staff(request.user))
+        except services.NotADraft:
+            messages.error(request, "This order was placed or deleted in the meantime; nothing was changed.")
+            return redirect("orders:list")
+        except services.EmptyDraft:
+            form.add_error(None, "Add at least one item before marking the order as placed.")
+        else:
+            messages.success(request, f"Order {order.number} placed." if placing else "Draft saved.")
+            return redirect(order.contact if placing and order.contact else order)
+    return render(request, "orders/draft_form.html", {"form": form, "order": order})
+
+
+@permission_required("orders.change_order", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def draft_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    order = get_object_or_404(selectors.drafts(), pk=pk)
+    if request.method == "POST":
+        try:
+            services.draft_order_delete(order=order, actor=Actor.staff(request.user))
+        except services.NotADraft:
+            messages.error(request, "This order was placed in the meantime; it was not deleted.")
+            return redirect(order)
+        messages.success(request, f"{order.number} deleted.")
+        return redirect(order.contact if order.contact and order.contact.deleted_at is None else "orders:list")
+    return render(request, "orders/draft_confirm_delete.html", {"order": order})

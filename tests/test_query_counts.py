@@ -5,6 +5,7 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from orders.selectors import CONTACT_ORDERS_SHOWN
 from tests.factories import (
     CompanyFactory,
     ContactFactory,
@@ -103,20 +104,23 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
         MembershipFactory(contact=contact)
         OrderFactory(contact=contact)
         contact.activities.create(kind="note", body=f"Note {index}")
+        contact.suggested_updates.create(field="city", value=f"City {index}", source_reference="Order #1")
     expected = [
         *REQUEST,
         "the contact",
         "its phones",
         "its labels",
+        "its pending suggested updates",
         "its latest activity with actors",
-        "its orders",
+        "its latest orders",
         "its companies",
         "the labels it does not have, for the Add label picker",
     ]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("customers:detail", args=[contact.pk]))
     assert response.status_code == 200
-    assert len(response.context["orders"]) == rows
+    assert len(response.context["orders"]) == min(rows, CONTACT_ORDERS_SHOWN)
+    assert response.content.decode().count("from Order #1") == rows
 
 
 @pytest.mark.parametrize("phones", [1, 5])
