@@ -174,8 +174,19 @@ WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 
+# Deleted contacts stay in the Trash this many days; then `manage.py purge_trash` deletes them for good.
+TRASH_DAYS = int(os.environ.get("TRASH_DAYS", "30"))
 # The shop signs each order webhook with this secret (HMAC-SHA256 of the raw body).
 SHOP_WEBHOOK_SECRET = os.environ.get("SHOP_WEBHOOK_SECRET", "")
+# The public contact form accepts this many messages per client address within the window (in seconds),
+# counted in the cache; beyond that it answers 429 until the window ends.
+CONTACT_FORM_RATE_LIMIT = int(os.environ.get("CONTACT_FORM_RATE_LIMIT", "5"))
+CONTACT_FORM_RATE_WINDOW = int(os.environ.get("CONTACT_FORM_RATE_WINDOW", str(10 * 60)))
+# The client address is REMOTE_ADDR. Behind a proxy that is the proxy's own address, so every visitor
+# would share one allowance: name the header the proxy sets (e.g. X-Real-IP), and make sure the proxy
+# overwrites it, since a client can send any header it likes. For a list (X-Forwarded-For) the last
+# address is used, the one the proxy appended.
+CONTACT_FORM_CLIENT_ADDRESS_HEADER = os.environ.get("CONTACT_FORM_CLIENT_ADDRESS_HEADER", "").strip()
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "GB").upper()
 # The shop sells in one currency; totals per contact are kept in it.

@@ -4,6 +4,8 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from contacts_crm.forms import ThrottledAuthenticationForm
+from customers import website_views
+from orders import webhooks
 
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False), name="home"),
@@ -16,5 +18,9 @@ urlpatterns = [
     path("contacts/", include("customers.urls")),
     path("companies/", include("companies.urls")),
     path("orders/", include("orders.urls")),
+    path("hooks/shop/orders", webhooks.shop_order, name="shop_order_webhook"),
+    # Public: the contact form the shop's website links to (tests/test_access.py lists these names).
+    path("contact/", website_views.contact, name="website_contact"),
+    path("contact/thanks/", website_views.contact_thanks, name="website_contact_thanks"),
     path("admin/", admin.site.urls),
 ]

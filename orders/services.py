@@ -98,6 +98,8 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor) -> SyncResu
             **details,
         )
     else:
+        # Lock the row before any write: syncs for one contact (or a staff edit) queue here, not deadlock.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
         contact_promote_to_customer(contact=contact, actor=actor, reason=f"{reference} placed")
         contact_sync_details(
             contact=contact, details=details, phone=data.phone, source_reference=reference, actor=actor
@@ -135,6 +137,10 @@ def _line_totals(lines: Sequence[LineInput]) -> list[Decimal]:
 
 def _lines_replace(*, order: Order, lines: Sequence[LineInput]) -> None:
     order.lines.all().delete()
+    _lines_create(order=order, lines=lines)
+
+
+def _lines_create(*, order: Order, lines: Sequence[LineInput]) -> None:
     OrderLine.objects.bulk_create(
         OrderLine(
             order=order,
@@ -262,5 +268,22 @@ def _order_create(*, data: PlacedOrderInput, contact: Contact) -> Order:
         placed_at=data.placed_at,
         **data.address,
     )
-    _lines_replace(order=order, lines=data.lines)
+    _lines_create(order=order, lines=data.lines)
     return order
+
+
+@transaction.atomic
+def orders_buyer_erase(*, contact: Contact) -> int:
+    """Remove the buyer's personal data from an erased contact's orders; return how many orders were kept.
+
+    A privacy request (customers.trash.contact_erase): the name, phone and address of the snapshot go and
+    the email becomes the contact's placeholder; number, status, lines, totals and dates stay for the accounts.
+    """
+    return Order.objects.filter(contact=contact).update(
+        buyer_email=contact.email,
+        buyer_first_name="",
+        buyer_last_name="",
+        buyer_phone="",
+        **dict.fromkeys(Order.ADDRESS_FIELDS, ""),
+        updated_at=timezone.now(),
+    )

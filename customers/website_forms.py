@@ -1,0 +1,88 @@
+"""The public contact form on the website. It validates; customers.inbound writes."""
+
+from typing import Any
+
+from django import forms
+
+from customers.inbound import name_split
+from customers.models import Contact
+
+NAME_PART_LIMIT = Contact._meta.get_field("first_name").max_length
+MESSAGE_LIMIT = 5000
+HONEYPOT = "website"
+
+
+class WebsiteContactForm(forms.Form):
+    """Name, email, message and an optional marketing consent, plus a honeypot field people never fill."""
+
+    name = forms.CharField(
+        label="Name",
+        # The name is split into first and last name, each stored in a field of this size.
+        max_length=NAME_PART_LIMIT * 2,
+        error_messages={
+            "required": "Enter your name",
+            "max_length": f"Name must be {NAME_PART_LIMIT * 2} characters or fewer",
+            "null_characters_not_allowed": "Name contains a hidden control character; retype it",
+        },
+        widget=forms.TextInput(attrs={"autocomplete": "name"}),
+    )
+    email = forms.EmailField(
+        label="Email",
+        max_length=254,
+        help_text="We will reply to this address.",
+        error_messages={
+            "required": "Enter your email address",
+            "invalid": "Enter an email address like name@example.com",
+            "max_length": "Email must be 254 characters or fewer",
+            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
+        },
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    # The limit is checked in clean_message rather than by max_length: browsers cut pasted text at a
+    # maxlength attribute without a word, and the error can say how long the message is.
+    message = forms.CharField(
+        label="Message",
+        error_messages={
+            "required": "Enter your message",
+            "null_characters_not_allowed": "Message contains a hidden control character; retype it",
+        },
+        widget=forms.Textarea(attrs={"rows": 8}),
+    )
+    consent = forms.BooleanField(
+        label="Email me news and offers",
+        required=False,
+        help_text="Optional. You can unsubscribe at any time.",
+    )
+    # The honeypot: hidden from people (off-screen, out of the tab order, no autofill) but not from bots
+    # that fill every field. Its label says what to do for anyone who reaches it anyway.
+    website = forms.CharField(
+        label="Leave this field empty",
+        required=False,
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def honeypot_filled(self) -> bool:
+        """Return whether the hidden field was filled in, as only a bot would."""
+        return bool(str(self.data.get(self.add_prefix(HONEYPOT), "")).strip())
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if any(len(part) > NAME_PART_LIMIT for part in name_split(name)):
+            raise forms.ValidationError(
+                f"Enter a shorter name: your last name, and the names before it, must each be "
+                f"{NAME_PART_LIMIT} characters or fewer",
+                code="max_length",
+            )
+        return name
+
+    def clean_message(self) -> str:
+        message = self.cleaned_data["message"]
+        if len(message) > MESSAGE_LIMIT:
+            raise forms.ValidationError(
+                f"Message must be {MESSAGE_LIMIT:,} characters or fewer (it has {len(message):,})", code="max_length"
+            )
+        return message
+
+    def submission(self) -> dict[str, Any]:
+        """Return the cleaned values as contact_form_submit takes them."""
+        return {key: self.cleaned_data[key] for key in ("name", "email", "message", "consent")}

@@ -1,0 +1,270 @@
+"""Import placed orders from a JSON Lines or CSV file through order_sync_placed, the webhook's own service.
+
+The whole file is read and checked first; orders that fail are reported with their line and skipped. The
+rest are stored oldest first, each in its own transaction, so an order that fails to store takes no other
+with it, and running the same file again finds every order already imported and changes nothing.
+"""
+
+import csv
+import time
+from argparse import BooleanOptionalAction
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.core.management.base import BaseCommand, CommandError, OutputWrapper
+from django.db import DatabaseError
+from django.db.models import Max
+
+from customers.models import Contact
+from customers.services import SYSTEM
+from orders.payload import PayloadError, payload_from_json, placed_order_from_payload
+from orders.services import PlacedOrderInput, order_sync_placed
+
+# The CSV layout: one row per order line; the rows of one order share its id. Order columns may be left
+# blank after the order's first row; when repeated they must agree with it.
+CSV_ORDER_COLUMNS: dict[str, tuple[str, ...]] = {
+    "id": ("id",),
+    "email": ("email",),
+    "placed_at": ("placed_at",),
+    "currency": ("currency",),
+    "first_name": ("customer", "first_name"),
+    "last_name": ("customer", "last_name"),
+    "phone": ("customer", "phone"),
+    "accepts_marketing": ("customer", "accepts_marketing"),
+    "address1": ("shipping_address", "address1"),
+    "address2": ("shipping_address", "address2"),
+    "city": ("shipping_address", "city"),
+    "province": ("shipping_address", "province"),
+    "zip": ("shipping_address", "zip"),
+    "country_code": ("shipping_address", "country_code"),
+    "shipping": ("shipping",),
+    "tax": ("tax",),
+    "total": ("total",),
+}
+CSV_LINE_COLUMNS = {
+    "line_name": "name",
+    "line_sku": "sku",
+    "line_quantity": "quantity",
+    "line_unit_price": "unit_price",
+    "line_total": "total",
+}
+CSV_REQUIRED_COLUMNS = ("id", "email", "placed_at", "currency", "line_name", "line_quantity", "line_unit_price")
+CSV_COLUMNS = (*CSV_ORDER_COLUMNS, *CSV_LINE_COLUMNS)
+CSV_FIELD_SIZE_LIMIT = 64 * 1024 * 1024
+
+
+@dataclass
+class Parsed:
+    """What reading the file gave: orders by the line they start on, and the lines skipped with reasons."""
+
+    orders: list[tuple[int, PlacedOrderInput]] = field(default_factory=list)
+    # (line, where on the line, e.g. " (order 1003)" or "", reason)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)
+    first_line_of: dict[str, int] = field(default_factory=dict)
+
+    def add(self, line: int, payload: object, *, where: str = "", lines_at: list[int] | None = None) -> None:
+        try:
+            data = placed_order_from_payload(payload)
+        except PayloadError as error:
+            self.skip(_line_of_error(error, line, lines_at), str(error), where=where)
+            return
+        first = self.first_line_of.setdefault(data.shop_order_id, line)
+        if first != line:
+            self.skip(line, f"id: order {data.shop_order_id} is already on line {first}", where=where)
+            return
+        self.orders.append((line, data))
+
+    def skip(self, line: int, reason: str, *, where: str = "") -> None:
+        self.skipped.append((line, where, reason))
+
+
+class Command(BaseCommand):
+    help = (
+        "Import placed orders from a JSON Lines (one order per line) or CSV file (one row per order line). "
+        "Bad orders are reported and skipped; importing the same file again changes nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("file", help="the .jsonl or .csv file")
+        parser.add_argument(
+            "--format",
+            dest="file_format",
+            choices=["jsonl", "csv"],
+            help="the file's format (default: csv for a .csv file, else jsonl)",
+        )
+        parser.add_argument(
+            "--progress",
+            action=BooleanOptionalAction,
+            default=None,
+            help="show a progress bar on stderr (default: when stderr is a terminal)",
+        )
+
+    def handle(self, *, file: str, file_format: str | None, progress: bool | None, **options: Any) -> None:
+        path = Path(file)
+        fmt = file_format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
+        try:
+            # Bytes that are not UTF-8 are kept as stand-ins that the payload check names, field by field.
+            with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
+                parsed = _read_csv(handle) if fmt == "csv" else _read_jsonl(handle)
+        except OSError as error:
+            raise CommandError(f"Cannot read {file}: {error.strerror or error}") from error
+        # Oldest first, so each contact ends with the details of its latest order; ties keep the file's order.
+        parsed.orders.sort(key=lambda item: item[1].placed_at)
+        show = self.stderr.isatty() if progress is None else progress
+        bar = ProgressBar(self.stderr, total=len(parsed.orders), enabled=show)
+        counts = self._store(parsed, bar)
+        self.stdout.write(_summary(counts, parsed.skipped))
+
+    def _store(self, parsed: Parsed, bar: "ProgressBar") -> dict[str, Any]:
+        last_contact_before = Contact.objects.aggregate(last=Max("pk"))["last"] or 0
+        created, replayed = 0, 0
+        new_contacts: set[int] = set()
+        updated_contacts: set[int] = set()
+        for done, (line, data) in enumerate(parsed.orders, start=1):
+            try:
+                result = order_sync_placed(data=data, actor=SYSTEM)
+            except DatabaseError as error:
+                parsed.skip(line, f"could not be stored: {error}", where=f" (order {data.shop_order_id})")
+            else:
+                if result.created:
+                    created += 1
+                    pk = result.contact.pk
+                    (new_contacts if pk > last_contact_before else updated_contacts).add(pk)
+                else:
+                    replayed += 1
+            bar.update(done)
+        bar.finish()
+        return {"created": created, "replayed": replayed, "new": len(new_contacts), "updated": len(updated_contacts)}
+
+
+def _read_jsonl(handle: IO[str]) -> Parsed:
+    parsed = Parsed()
+    for number, text in enumerate(handle, start=1):
+        if not text.strip():
+            continue
+        try:
+            payload = payload_from_json(text.rstrip("\r\n"))
+        except PayloadError as error:
+            parsed.skip(number, str(error))
+            continue
+        parsed.add(number, payload)
+    return parsed
+
+
+def _read_csv(handle: IO[str]) -> Parsed:
+    # A cell longer than the csv module's limit (128 kB) would make its row unreadable, and the order would
+    # be stored without that line. With the limit raised, the order is refused as a whole, naming the field.
+    limit = csv.field_size_limit(CSV_FIELD_SIZE_LIMIT)
+    try:
+        return _read_csv_rows(handle)
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _read_csv_rows(handle: IO[str]) -> Parsed:
+    parsed = Parsed()
+    reader = csv.reader(handle)
+    try:
+        header = [name.strip().lower() for name in next(reader)]
+    except StopIteration:
+        return parsed
+    except csv.Error as error:
+        raise CommandError(f"The CSV header cannot be read: {error}") from error
+    missing = [name for name in CSV_REQUIRED_COLUMNS if name not in header]
+    if missing:
+        raise CommandError(f"The CSV file lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
+    columns = {name: header.index(name) for name in CSV_COLUMNS if name in header}
+    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for number, row in _csv_rows(reader):
+        values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
+        if not any(values.values()):
+            continue
+        if not values["id"]:
+            parsed.skip(number, "id: is required")
+            continue
+        groups.setdefault(values["id"], []).append((number, values))
+    for order_id, rows in groups.items():
+        _add_csv_order(parsed, order_id, rows)
+    return parsed
+
+
+def _csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
+    """Yield each row with the line it starts on (a quoted cell may span lines)."""
+    start = reader.line_num + 1
+    try:
+        for row in reader:
+            yield start, row
+            start = reader.line_num + 1
+    except csv.Error as error:
+        # The row cannot be told apart from its neighbours, so no order can be trusted to be whole.
+        raise CommandError(f"Line {start} is not valid CSV: {error}") from error
+
+
+def _add_csv_order(parsed: Parsed, order_id: str, rows: list[tuple[int, dict[str, str]]]) -> None:
+    first_line, first = rows[0]
+    where = f" (order {order_id})"
+    for number, values in rows[1:]:
+        for name in CSV_ORDER_COLUMNS:
+            if values.get(name) and values[name] != first.get(name):
+                parsed.skip(number, f"{name}: differs from the order's first row (line {first_line})", where=where)
+                return
+    payload: dict[str, Any] = {}
+    for name, (*parents, key) in CSV_ORDER_COLUMNS.items():
+        if first.get(name):
+            target = payload
+            for parent in parents:
+                target = target.setdefault(parent, {})
+            target[key] = first[name]
+    payload["lines"] = [
+        {key: values[name] for name, key in CSV_LINE_COLUMNS.items() if values.get(name)} for _, values in rows
+    ]
+    parsed.add(first_line, payload, where=where, lines_at=[number for number, _ in rows])
+
+
+def _line_of_error(error: PayloadError, line: int, lines_at: list[int] | None) -> int:
+    """Return the line an error is on: for a CSV order line, the row of that line; else the order's first."""
+    if lines_at and error.field.startswith("lines["):
+        index = int(error.field[len("lines[") : error.field.index("]")])
+        return lines_at[index]
+    return line
+
+
+def _summary(counts: dict[str, Any], skipped: list[tuple[int, str, str]]) -> str:
+    lines = [
+        f"Created {counts['created']:,} orders ({counts['new']:,} new contacts, {counts['updated']:,} updated), "
+        f"{counts['replayed']:,} already imported, skipped {len(skipped):,}{':' if skipped else '.'}"
+    ]
+    lines.extend(f"  line {line}{where}: {reason}" for line, where, reason in sorted(skipped))
+    return "\n".join(lines)
+
+
+class ProgressBar:
+    """A one-line bar redrawn in place with a carriage return, at most ten times a second."""
+
+    WIDTH = 30
+    INTERVAL = 0.1
+
+    def __init__(self, stream: OutputWrapper, *, total: int, enabled: bool) -> None:
+        self.stream, self.total, self.enabled = stream, total, enabled
+        self.started = time.monotonic()
+        self.drawn_at = 0.0
+
+    def update(self, done: int) -> None:
+        now = time.monotonic()
+        if not self.enabled or (now - self.drawn_at < self.INTERVAL and done < self.total):
+            return
+        self.drawn_at = now
+        filled = self.WIDTH * done // self.total if self.total else self.WIDTH
+        rate = done / (now - self.started) if now > self.started else 0
+        self.stream.write(
+            f"\rStoring orders [{'#' * filled}{'.' * (self.WIDTH - filled)}] {done:,}/{self.total:,} ({rate:,.0f}/s)",
+            style_func=str,
+            ending="",
+        )
+        self.stream.flush()
+
+    def finish(self) -> None:
+        if self.enabled and self.total:
+            self.stream.write("", style_func=str)

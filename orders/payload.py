@@ -1,0 +1,343 @@
+"""Read a placed order as the shop sends it (a JSON object) into the order service's input, or say what is wrong.
+
+The webhook and the import command both end here, so a payload the one refuses the other refuses for the same
+reason. Every error names the field it is about, in the payload's own terms: "lines[2].quantity: …".
+"""
+
+import json
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+
+from customers.phones import InvalidPhoneNumber, phone_to_e164
+from orders.models import Order, OrderLine
+from orders.services import LineInput, PlacedOrderInput
+
+MAX_LINES = 500
+MAX_QUANTITY = 1_000_000
+# Amounts are stored with 12 digits, 2 of them after the point.
+MAX_AMOUNT = Decimal("9999999999.99")
+AMOUNT = re.compile(r"-?\d{1,20}(?:\.\d{1,20})?")
+WHOLE_NUMBER = re.compile(r"\d{1,20}")
+COUNTRY_CODE = re.compile(r"[A-Z]{2}")
+# Currencies an order may be in besides settings.SHOP_CURRENCY: the ISO 4217 codes of the markets a
+# European shop plausibly sells to. Anything else is far more likely a typo or a test shop than a sale.
+CURRENCIES = frozenset(
+    {"AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF"}
+    | {"JPY", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR"}
+)
+# The shop's names for the parts of the address, and the names of the columns they are stored in.
+ADDRESS_FIELDS = {
+    "address1": "address_line1",
+    "address2": "address_line2",
+    "city": "city",
+    "province": "region",
+    "zip": "postal_code",
+}
+KEY_SHOWN = 40
+TRUE_WORDS = {"true", "yes", "1"}
+FALSE_WORDS = {"false", "no", "0", ""}
+
+
+class PayloadError(ValueError):
+    """The payload is not a valid order; the message names the field, e.g. "lines[2].quantity: …"."""
+
+    def __init__(self, message: str, *, field: str = "") -> None:
+        self.field = field
+        super().__init__(f"{field}: {message}" if field else message)
+
+
+def payload_from_json(text: str) -> object:
+    """Return the JSON value in the text, with every number that has a fraction as an exact Decimal."""
+    try:
+        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+    except json.JSONDecodeError as error:
+        where = f"line {error.lineno}, column {error.colno}" if "\n" in text else f"column {error.colno}"
+        raise PayloadError(f"not valid JSON: {error.msg} at {where}") from error
+    except RecursionError as error:
+        raise PayloadError("not valid JSON: nested too deeply") from error
+
+
+def _refuse_constant(name: str) -> object:
+    raise PayloadError(f"not valid JSON: {name} is not a number")
+
+
+def _max_length(model: type, name: str) -> int:
+    return model._meta.get_field(name).max_length
+
+
+def placed_order_from_payload(payload: object) -> PlacedOrderInput:
+    """Return the order in the payload, validated and normalised, or raise PayloadError naming the field."""
+    if not isinstance(payload, dict):
+        raise PayloadError("the order must be a JSON object")
+    _refuse_unstorable_text(payload)
+    # Checked in the order the README lists the fields, so the first error reported is the first one there.
+    shop_order_id = _order_id(payload)
+    email = _email(payload)
+    placed_at = _placed_at(payload)
+    currency = _currency(payload)
+    customer, address = _object(payload, "customer"), _object(payload, "shipping_address")
+    country = _country(address)
+    details = {
+        "first_name": _text(customer, "first_name", _max_length(Order, "buyer_first_name"), path="customer"),
+        "last_name": _text(customer, "last_name", _max_length(Order, "buyer_last_name"), path="customer"),
+        # A number typed without a country code is read as one of the country the order is shipped to.
+        "phone": _phone(customer, region=country or None),
+        "accepts_marketing": _bool(customer, "accepts_marketing", path="customer"),
+    }
+    shipping_address = {
+        model_field: value
+        for name, model_field in ADDRESS_FIELDS.items()
+        if (value := _text(address, name, _max_length(Order, model_field), path="shipping_address"))
+    }
+    if country:
+        shipping_address["country"] = country
+    lines = _lines(payload)
+    shipping = _amount(payload, "shipping", default=Decimal("0"))
+    tax = _amount(payload, "tax", default=Decimal("0"))
+    computed_total = sum((line.unit_price * line.quantity for line in lines), Decimal("0")) + shipping + tax
+    if computed_total > MAX_AMOUNT:
+        raise PayloadError(f"{computed_total} is more than the largest amount stored ({MAX_AMOUNT})", field="total")
+    total = _amount(payload, "total")
+    if total is not None and total != computed_total:
+        raise PayloadError(
+            f"{total} does not add up to the lines, shipping and tax ({computed_total:.2f})", field="total"
+        )
+    return PlacedOrderInput(
+        shop_order_id=shop_order_id,
+        email=email,
+        placed_at=placed_at,
+        currency=currency,
+        address=shipping_address,
+        lines=tuple(lines),
+        shipping=shipping,
+        tax=tax,
+        **details,
+    )
+
+
+def _refuse_unstorable_text(payload: dict) -> None:
+    """Refuse NUL and unpaired surrogates in any key or string, however deep: no database stores them."""
+    stack: list[tuple[str, Any]] = [("", payload)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, dict):
+            for name, item in value.items():
+                key = str(name)
+                if "\x00" in key:
+                    raise PayloadError("keys must not contain NUL characters", field=path)
+                _check_text(key, path)
+                # A key is shown in an error only as far as anyone needs to find it.
+                shown = key if len(key) <= KEY_SHOWN else f"{key[:KEY_SHOWN]}…"
+                stack.append((f"{path}.{shown}" if path else shown, item))
+        elif isinstance(value, list):
+            stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
+        elif isinstance(value, str):
+            _check_text(value, path)
+
+
+def _check_text(value: str, path: str) -> None:
+    if "\x00" in value:
+        raise PayloadError("must not contain NUL characters", field=path)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise PayloadError("contains characters that are not valid Unicode text", field=path) from error
+
+
+def _path(path: str, name: str) -> str:
+    return f"{path}.{name}" if path else name
+
+
+def _object(payload: dict, name: str) -> dict:
+    value = payload.get(name)
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise PayloadError("must be an object", field=name)
+    return value
+
+
+def _text(source: dict, name: str, max_length: int, *, path: str = "", required: bool = False) -> str:
+    field = _path(path, name)
+    value = source.get(name)
+    if value is None:
+        value = ""
+    if not isinstance(value, str):
+        raise PayloadError("must be a string", field=field)
+    value = value.strip()
+    if required and not value:
+        raise PayloadError("is required", field=field)
+    if len(value) > max_length:
+        raise PayloadError(f"must be at most {max_length} characters (it has {len(value):,})", field=field)
+    return value
+
+
+def _country(address: dict) -> str:
+    country = _text(address, "country_code", 100, path="shipping_address").upper()
+    if country and not COUNTRY_CODE.fullmatch(country):
+        raise PayloadError("must be a two-letter country code such as GB", field="shipping_address.country_code")
+    return country
+
+
+def _order_id(payload: dict) -> str:
+    value = payload.get("id")
+    max_length = _max_length(Order, "shop_order_id")
+    if isinstance(value, int) and not isinstance(value, bool):
+        if value < 0:
+            raise PayloadError("must not be negative", field="id")
+        value = str(value)
+    elif value is not None and not isinstance(value, str):
+        raise PayloadError("must be a string or a whole number", field="id")
+    value = _text({"id": value}, "id", max_length, required=True)
+    if any(not character.isprintable() for character in value):
+        raise PayloadError("must not contain control characters", field="id")
+    return value
+
+
+def _email(payload: dict) -> str:
+    email = _text(payload, "email", _max_length(Order, "buyer_email"), required=True)
+    try:
+        validate_email(email)
+    except ValidationError as error:
+        raise PayloadError(" ".join(error.messages), field="email") from error
+    return email
+
+
+def _placed_at(payload: dict) -> datetime:
+    value = payload.get("placed_at")
+    example = "2026-03-01T10:15:00+01:00"
+    if value is None or value == "":
+        raise PayloadError("is required", field="placed_at")
+    if not isinstance(value, str):
+        raise PayloadError(f"must be an ISO 8601 date and time such as {example}", field="placed_at")
+    try:
+        placed_at = datetime.fromisoformat(value.strip())
+    except ValueError as error:
+        raise PayloadError(f"must be an ISO 8601 date and time such as {example}", field="placed_at") from error
+    if placed_at.tzinfo is None or placed_at.utcoffset() is None:
+        raise PayloadError(f"must include a time zone offset, such as {example}", field="placed_at")
+    try:
+        # Stored in UTC: a date at the very edge of the calendar cannot be converted.
+        placed_at.astimezone(UTC)
+    except OverflowError as error:
+        raise PayloadError("is out of range", field="placed_at") from error
+    return placed_at
+
+
+def _currency(payload: dict) -> str:
+    value = payload.get("currency")
+    if value is None or value == "":
+        raise PayloadError("is required", field="currency")
+    if not isinstance(value, str):
+        raise PayloadError("must be a three-letter currency code such as EUR", field="currency")
+    code = value.strip().upper()
+    if code != settings.SHOP_CURRENCY and code not in CURRENCIES:
+        shown = code if len(code) <= 10 else f"{code[:10]}…"
+        raise PayloadError(f"{shown} is not a currency this shop accepts", field="currency")
+    return code
+
+
+def _phone(customer: dict, *, region: str | None) -> str:
+    text = _text(customer, "phone", 100, path="customer")
+    if not text:
+        return ""
+    try:
+        return phone_to_e164(text, region=region)
+    except InvalidPhoneNumber as error:
+        raise PayloadError(str(error), field="customer.phone") from error
+
+
+def _bool(source: dict, name: str, *, path: str) -> bool:
+    value = source.get(name)
+    if value is None:
+        return False
+    if isinstance(value, bool):
+        return value
+    # CSV cells arrive as text.
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise PayloadError("must be true or false", field=_path(path, name))
+
+
+def _amount(source: dict, name: str, *, path: str = "", default: Decimal | None = None) -> Decimal | None:
+    field = _path(path, name)
+    value = source.get(name)
+    if value is None or value == "":
+        return default
+    # Decimal is what the webhook and import hand over for JSON numbers (parse_float=Decimal); a float has
+    # already lost the exact amount, so it is refused rather than rounded.
+    if isinstance(value, bool | float):
+        raise PayloadError('must be a decimal string such as "14.50"', field=field)
+    if isinstance(value, int | Decimal):
+        value = str(value)
+    if not isinstance(value, str) or not AMOUNT.fullmatch(value.strip()):
+        raise PayloadError('must be an amount such as "14.50"', field=field)
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation as error:  # pragma: no cover - the pattern admits only valid decimals
+        raise PayloadError('must be an amount such as "14.50"', field=field) from error
+    if amount < 0:
+        raise PayloadError("must not be negative", field=field)
+    if amount.as_tuple().exponent < -2:
+        raise PayloadError("must have at most 2 decimal places", field=field)
+    if amount > MAX_AMOUNT:
+        raise PayloadError(f"must be at most {MAX_AMOUNT}", field=field)
+    return amount.quantize(Decimal("0.01"))
+
+
+def _quantity(line: dict, path: str) -> int:
+    field = f"{path}.quantity"
+    value = line.get("quantity")
+    message = "must be a whole number of at least 1"
+    if value is None or value == "":
+        raise PayloadError("is required", field=field)
+    if isinstance(value, bool):
+        raise PayloadError(message, field=field)
+    if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
+        value = int(value.strip())
+    if not isinstance(value, int) or value < 1:
+        raise PayloadError(message, field=field)
+    if value > MAX_QUANTITY:
+        raise PayloadError(f"must be at most {MAX_QUANTITY:,}", field=field)
+    return value
+
+
+def _lines(payload: dict) -> list[LineInput]:
+    lines = payload.get("lines")
+    if lines is None:
+        raise PayloadError("is required", field="lines")
+    if not isinstance(lines, list):
+        raise PayloadError("must be a list of order lines", field="lines")
+    if not lines:
+        raise PayloadError("must have at least one line", field="lines")
+    if len(lines) > MAX_LINES:
+        raise PayloadError(f"must have at most {MAX_LINES} lines (it has {len(lines):,})", field="lines")
+    result = []
+    for index, line in enumerate(lines):
+        path = f"lines[{index}]"
+        if not isinstance(line, dict):
+            raise PayloadError("must be an object", field=path)
+        quantity = _quantity(line, path)
+        unit_price = _amount(line, "unit_price", path=path)
+        if unit_price is None:
+            raise PayloadError("is required", field=f"{path}.unit_price")
+        total = _amount(line, "total", path=path)
+        if total is not None and total != unit_price * quantity:
+            raise PayloadError(
+                f"{total} does not equal quantity × unit price ({unit_price * quantity:.2f})", field=f"{path}.total"
+            )
+        result.append(
+            LineInput(
+                name=_text(line, "name", _max_length(OrderLine, "name"), path=path, required=True),
+                sku=_text(line, "sku", _max_length(OrderLine, "sku"), path=path),
+                quantity=quantity,
+                unit_price=unit_price,
+            )
+        )
+    return result

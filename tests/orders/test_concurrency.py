@@ -1,0 +1,124 @@
+"""Orders synced at the same moment (SECURITY 26, 27): one contact per email, every order once, no error.
+
+Each thread has its own database connection, so these tests commit for real (transaction=True). On
+PostgreSQL the threads truly race; SQLite's IMMEDIATE transactions make writers wait their turn, which
+only a database file shared by the threads can show (the default in-memory test database cannot).
+"""
+
+import threading
+from decimal import Decimal
+
+import pytest
+from django.conf import settings
+from django.db import connection, connections
+
+from customers.models import Contact, PhoneNumber, Stage
+from orders.models import Order
+from orders.payload import placed_order_from_payload
+from orders.services import SyncResult, order_sync_placed
+from tests.factories import ContactFactory
+from tests.orders.test_payload import order_payload
+
+THREADS = 20
+
+on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
+on_sqlite_file = pytest.mark.skipif(
+    connection.vendor != "sqlite" or not settings.DATABASES["default"].get("TEST", {}).get("NAME"),
+    reason="needs a SQLite test database in a file shared by the threads (set SQLITE_TEST_NAME)",
+)
+racing = pytest.mark.django_db(transaction=True)
+
+
+def sync_at_once(payloads: list[dict]) -> tuple[list[SyncResult], list[BaseException]]:
+    """Sync each payload in a thread of its own, all released together; return the results and the errors."""
+    inputs = [placed_order_from_payload(payload) for payload in payloads]
+    barrier = threading.Barrier(len(inputs))
+    results: list[SyncResult] = []
+    errors: list[BaseException] = []
+
+    def sync(data):
+        try:
+            barrier.wait(timeout=30)
+            results.append(order_sync_placed(data=data))
+        except BaseException as error:  # every failure, reported by the test
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sync, args=(data,)) for data in inputs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    return results, errors
+
+
+def case_variant_orders() -> list[dict]:
+    """Twenty orders for one person, with the email typed two ways and the name, city and phone varying."""
+    phones = ["020 7183 8750", "020 7946 0000", "0161 496 0000"]
+    return [
+        order_payload(
+            id=f"20{number:02d}",
+            email="Ann@X.com" if number % 2 else "ann@x.com",
+            customer={"first_name": f"Ann{number % 3}", "last_name": "Lee", "phone": phones[number % 3]},
+            shipping_address={"city": ["York", "Leeds"][number % 2], "country_code": "GB"},
+            total=None,
+        )
+        for number in range(THREADS)
+    ]
+
+
+def assert_one_contact_with_every_order(results, errors):
+    assert errors == []
+    assert len(results) == THREADS
+    contact = Contact.objects.live().get()
+    assert contact.email.lower() == "ann@x.com"
+    assert contact.stage == Stage.CUSTOMER
+    assert Order.objects.filter(contact=contact).count() == THREADS
+    assert {result.contact.pk for result in results} == {contact.pk}
+    assert all(result.created for result in results)
+    contact.refresh_from_db()
+    assert contact.orders_count == THREADS
+    assert contact.total_spent == sum((result.order.total for result in results), Decimal("0"))
+    assert PhoneNumber.objects.filter(contact=contact).count() == 3
+
+
+# Each test below runs once per database it can run on; `database` only carries the skip.
+DATABASES = [pytest.param("postgresql", marks=on_postgresql), pytest.param("sqlite", marks=on_sqlite_file)]
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_twenty_threads_syncing_orders_for_case_variants_of_a_new_email(database):
+    assert_one_contact_with_every_order(*sync_at_once(case_variant_orders()))
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_twenty_threads_syncing_orders_for_a_known_lead(database):
+    """Every order promotes, syncs details and adds phones on the same row: they queue, none deadlocks."""
+    ContactFactory(email="ANN@x.com", stage=Stage.LEAD)
+    assert_one_contact_with_every_order(*sync_at_once(case_variant_orders()))
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_the_same_order_delivered_by_twenty_threads_is_stored_once(database):
+    results, errors = sync_at_once([order_payload(id="3001")] * THREADS)
+    assert errors == []
+    assert sum(result.created for result in results) == 1
+    assert len({result.order.pk for result in results}) == 1
+    assert Order.objects.count() == 1
+    assert Contact.objects.get().orders_count == 1
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_ten_orders_each_delivered_twice_at_once_are_each_stored_once(database):
+    """A delivery can lose the race for the email, then a phone, then its order id; it still ends as a replay."""
+    orders = case_variant_orders()[: THREADS // 2]
+    results, errors = sync_at_once(orders + orders)
+    assert errors == []
+    assert sum(result.created for result in results) == THREADS // 2
+    assert Order.objects.count() == THREADS // 2
+    assert Contact.objects.get().orders_count == THREADS // 2

@@ -1,0 +1,233 @@
+"""POST /hooks/shop/orders: signed, idempotent, and a 400 naming the field for anything else."""
+
+import hashlib
+import hmac
+import json
+
+import pytest
+from django.db import OperationalError
+from django.test import Client
+from django.urls import reverse
+
+from customers.models import Activity, Contact, Stage
+from orders.models import Order, OrderLine
+from orders.webhooks import MAX_BODY_BYTES
+from tests.orders.test_payload import REFUSED, changed, order_payload
+
+pytestmark = pytest.mark.django_db
+
+SECRET = "test-webhook-secret-0123456789"
+URL = "/hooks/shop/orders"
+
+
+@pytest.fixture(autouse=True)
+def _secret(settings):
+    settings.SHOP_WEBHOOK_SECRET = SECRET
+
+
+def sign(body: bytes, secret: str = SECRET) -> str:
+    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+
+
+def post(client, body: bytes | dict | list, *, signature: str | None = "sign", **headers):
+    """POST a body as the shop does: signed with the secret unless another signature (or None) is given."""
+    raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+    if signature == "sign":
+        signature = sign(raw)
+    if signature is not None:
+        headers["X-Shop-Signature"] = signature
+    return client.post(URL, data=raw, content_type="application/json", headers=headers)
+
+
+def assert_nothing_written():
+    assert not Order.objects.exists()
+    assert not OrderLine.objects.exists()
+    assert not Contact.objects.exists()
+    assert not Activity.objects.exists()
+
+
+def test_the_url_is_named():
+    assert reverse("shop_order_webhook") == URL
+
+
+def test_a_signed_order_is_recorded_and_answered_201(client):
+    response = post(client, order_payload())
+    assert response.status_code == 201
+    order = Order.objects.get()
+    contact = Contact.objects.get()
+    assert response.json() == {"order": order.pk, "contact": contact.pk, "created": True}
+    assert (order.shop_order_id, order.total, order.lines.count()) == ("1001", order.subtotal + order.shipping, 2)
+    assert (contact.email, contact.stage, contact.city) == ("Ann@Example.com", Stage.CUSTOMER, "York")
+
+
+def test_an_anonymous_post_without_a_csrf_token_is_accepted():
+    """The shop has neither a session nor a CSRF token; the signature is what lets it in."""
+    response = post(Client(enforce_csrf_checks=True), order_payload())
+    assert response.status_code == 201
+
+
+def test_a_replay_answers_200_and_writes_nothing_more(client):
+    first = post(client, order_payload())
+    activities = Activity.objects.count()
+    again = post(client, order_payload())
+    assert again.status_code == 200
+    assert again.json() == {**first.json(), "created": False}
+    assert Order.objects.count() == 1
+    assert OrderLine.objects.count() == 2
+    assert Activity.objects.count() == activities
+    assert Contact.objects.get().orders_count == 1
+
+
+def test_orders_for_case_variants_of_an_email_go_to_one_contact(client):
+    post(client, order_payload(id="1", email="Ann@X.com"))
+    post(client, order_payload(id="2", email="ann@x.com "))
+    contact = Contact.objects.get()
+    assert contact.orders_count == 2
+    assert Order.objects.filter(contact=contact).count() == 2
+
+
+def test_a_missing_signature_is_refused_with_401(client):
+    response = post(client, order_payload(), signature=None)
+    assert response.status_code == 401
+    assert response.json() == {"error": "The X-Shop-Signature header is missing"}
+    assert "WWW-Authenticate" in response.headers
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    "signature",
+    [
+        sign(json.dumps(order_payload()).encode(), secret="another-secret"),
+        sign(json.dumps(order_payload(total="0.01")).encode()),  # signed for another body
+        sign(json.dumps(order_payload()).encode()).removeprefix("sha256="),
+        "sha1=" + hmac.new(SECRET.encode(), json.dumps(order_payload()).encode(), hashlib.sha1).hexdigest(),
+        "sha256=",
+        "sha256=ünïcode",
+    ],
+    ids=["other secret", "other body", "no prefix", "sha1", "empty", "non-ascii"],
+)
+def test_a_bad_signature_is_refused_with_401(client, signature):
+    response = post(client, order_payload(), signature=signature)
+    assert response.status_code == 401
+    assert response.json() == {"error": "The X-Shop-Signature signature does not match the body"}
+    assert_nothing_written()
+
+
+def test_the_signature_is_checked_before_the_body_is_read_as_json(client):
+    response = post(client, b"{not json", signature=sign(b"{not json", secret="wrong"))
+    assert response.status_code == 401
+
+
+def test_a_signature_in_upper_case_hex_is_accepted(client):
+    raw = json.dumps(order_payload()).encode()
+    response = post(client, raw, signature="sha256=" + sign(raw).removeprefix("sha256=").upper())
+    assert response.status_code == 201
+
+
+def test_without_a_secret_every_delivery_is_refused_with_503(client, settings):
+    """An empty secret would let anyone sign; it is the server's misconfiguration, so 503 and the shop retries."""
+    settings.SHOP_WEBHOOK_SECRET = ""
+    response = post(
+        client, json.dumps(order_payload()).encode(), signature=sign(json.dumps(order_payload()).encode(), "")
+    )
+    assert response.status_code == 503
+    assert response.json() == {"error": "The order webhook is not configured"}
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize("method", ["get", "put", "delete"])
+def test_only_post_is_allowed(client, method):
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405
+    assert response.headers["Allow"] == "POST"
+    assert response.json() == {"error": "Only POST is allowed"}
+
+
+def test_a_body_over_the_limit_is_refused_with_413(client):
+    raw = json.dumps(order_payload(note="x" * MAX_BODY_BYTES)).encode()
+    response = post(client, raw)
+    assert response.status_code == 413
+    assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (b'{"id": "1001", "email": ', "not valid JSON: Expecting value at column 25"),
+        (
+            b'{\n  "id": 1001,\n  "email": "a@example.com"\n',
+            "not valid JSON: Expecting ',' delimiter at line 4, column 1",
+        ),
+        (b"", "not valid JSON: Expecting value at column 1"),
+        (b'{"id": "1001", "total": NaN}', "not valid JSON: NaN is not a number"),
+        (b"[" * 50_000 + b"]" * 50_000, "not valid JSON: nested too deeply"),
+        ('{"email": "ann@example.com"}'.encode("utf-16"), "The body is not UTF-8 text"),
+        (b'["an", "array"]', "the order must be a JSON object"),
+    ],
+    ids=["truncated", "multi-line", "empty", "NaN", "deep", "utf-16", "array"],
+)
+def test_a_body_that_is_not_a_json_object_is_refused_with_400(client, raw, error):
+    response = post(client, raw)
+    assert response.status_code == 400
+    assert response.json() == {"error": error}
+    assert_nothing_written()
+
+
+WEBHOOK_CASES = [
+    "missing email",
+    "invalid email",
+    "negative quantity",
+    "quantity 1.5",
+    "unknown currency",
+    "NUL in a name",
+    "10 kB first name",
+    "total not adding up",
+    "line total wrong",
+    "bad phone",
+    "bad date",
+    "naive date",
+    "too many lines",
+    "negative price",
+    "three decimals",
+]
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "message"), [case[1:] for case in REFUSED if case[0] in WEBHOOK_CASES], ids=WEBHOOK_CASES
+)
+def test_an_invalid_order_is_refused_with_400_naming_the_field(client, payload, field, message):
+    response = post(client, payload)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["field"] == field
+    assert body["error"].startswith(f"{field}: ")
+    assert message in body["error"]
+    assert_nothing_written()
+
+
+def test_the_totals_error_says_what_the_total_should_be(client):
+    response = post(client, changed("total", "12.00"))
+    assert response.json() == {
+        "error": "total: 12.00 does not add up to the lines, shipping and tax (39.45)",
+        "field": "total",
+    }
+
+
+def test_a_json_escaped_nul_is_refused(client):
+    raw = json.dumps(order_payload()).replace('"Lee"', '"L\\u0000ee"').encode()
+    response = post(client, raw)
+    assert response.status_code == 400
+    assert response.json()["field"] == "customer.last_name"
+    assert_nothing_written()
+
+
+def test_a_database_that_cannot_take_the_order_now_answers_503(client, monkeypatch):
+    """A deadlock or lock timeout is the shop's cue to deliver again, which is safe; never a 500."""
+
+    def busy(**kwargs):
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr("orders.webhooks.order_sync_placed", busy)
+    response = post(client, order_payload())
+    assert response.status_code == 503
+    assert_nothing_written()
