@@ -41,6 +41,7 @@ REQUESTS = [
     ("Search, selective (one email)", "/contacts/?q={selective}"),
     ("Search, common (3 letters)", "/contacts/?q={common}"),
     ("One label (the most used)", "/contacts/?labels={label}"),
+    ("A whale's contact page (500 orders, 2,000 activity entries)", "/contacts/{whale}/"),
 ]
 COMMON_TERM = "son"  # Johnson, Wilson, Robinson, … in a few per cent of names
 NEXT_LINKS = 20
@@ -99,6 +100,7 @@ def _placeholders(client: Client) -> dict[str, str]:
         "common": COMMON_TERM,
         "label": str(label.pk if label else ""),
         "deep": _follow_next(client, "/contacts/", NEXT_LINKS),
+        "whale": str(live.order_by("-orders_count", "pk").values_list("pk", flat=True).first() or 0),
     }
 
 

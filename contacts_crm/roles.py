@@ -5,11 +5,12 @@ from django.apps.registry import Apps
 # The apps whose models staff work with; a role's permissions cover every model in them.
 CRM_APPS = ("customers", "companies", "orders")
 
-# Each role holds the actions of the one before it.
+# Each role holds the actions of the one before it. An action is a permission codename's first word
+# ("erase" is customers.erase_contact: removing a person's data on a privacy request).
 ROLE_ACTIONS = {
     "Viewer": ("view", "export"),
     "Staff": ("view", "export", "add", "change"),
-    "Manager": ("view", "export", "add", "change", "delete"),
+    "Manager": ("view", "export", "add", "change", "delete", "erase"),
 }
 
 

@@ -17,7 +17,7 @@ from companies.selectors import companies_named
 from companies.services import CompanyLink
 from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
 from customers.images import ContactImageField
-from customers.models import Contact, Label, LabelColour, PhoneNumber
+from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
 from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
 from customers.selectors import (
     contact_live_by_email,
@@ -502,3 +502,32 @@ class ContactLabelAddForm(forms.Form):
         if not self.can_create and label_by_name(name=name) is None:
             raise forms.ValidationError(f"There is no label called “{name}”; pick one from the list", code="missing")
         return name
+
+
+class NoteForm(forms.Form):
+    """A note for the activity log, kept as plain text."""
+
+    body = forms.CharField(
+        label="Note",
+        max_length=10_000,
+        strip=True,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        error_messages={
+            "required": "Write the note first",
+            "max_length": "A note must be 10,000 characters or fewer",
+            "null_characters_not_allowed": "The note contains a hidden control character; retype it",
+        },
+    )
+
+
+class ActivityFilterForm(forms.Form):
+    """The activity log's filter and "Show more" position, read from the contact page's address."""
+
+    activity = forms.ChoiceField(choices=[("", "All"), *ActivityGroup.choices], required=False)
+    before = forms.CharField(required=False, max_length=80)
+
+    def values(self) -> dict[str, str]:
+        """Return the group and cursor to show; anything not valid falls back to the newest of everything."""
+        if not self.is_valid():
+            return {"group": "", "cursor": None}
+        return {"group": self.cleaned_data["activity"], "cursor": self.cleaned_data["before"] or None}

@@ -113,7 +113,11 @@ class Contact(AddressFields, TimeStampedModel):
     objects = ContactQuerySet.as_manager()
 
     class Meta:
-        permissions = [("export_contact", "Can export contacts")]
+        permissions = [
+            ("export_contact", "Can export contacts"),
+            # Erasure cannot be undone and answers a privacy request, so it is a right of its own (Managers).
+            ("erase_contact", "Can erase a contact's personal data"),
+        ]
         constraints = [
             models.UniqueConstraint(
                 "email_normalized",
@@ -215,6 +219,20 @@ class ActivityKind(models.TextChoices):
     EVENT = "event", "Event"
 
 
+class ActivityGroup(models.TextChoices):
+    """What the activity log filters by, and which icon an entry gets."""
+
+    NOTES = "notes", "Notes"
+    MESSAGES = "messages", "Messages"
+    ORDERS = "orders", "Orders"
+    CHANGES = "changes", "Changes"
+
+
+# Events by group; every other event is a change to the contact.
+MESSAGE_EVENTS = ("message", "message_received")
+ORDER_EVENTS = ("order_placed", "order_drafted", "draft_deleted")
+
+
 class Activity(models.Model):
     contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
     kind = models.CharField(max_length=10, choices=ActivityKind)
@@ -243,6 +261,27 @@ class Activity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()}: {self.event or self.body[:40]}"
+
+    @property
+    def group(self) -> ActivityGroup:
+        if self.kind == ActivityKind.NOTE:
+            return ActivityGroup.NOTES
+        if self.event in MESSAGE_EVENTS:
+            return ActivityGroup.MESSAGES
+        if self.event in ORDER_EVENTS:
+            return ActivityGroup.ORDERS
+        return ActivityGroup.CHANGES
+
+    @classmethod
+    def in_group(cls, group: ActivityGroup) -> Q:
+        """Return the condition for entries of a group, the same rule as Activity.group."""
+        notes = Q(kind=ActivityKind.NOTE)
+        return {
+            ActivityGroup.NOTES: notes,
+            ActivityGroup.MESSAGES: ~notes & Q(event__in=MESSAGE_EVENTS),
+            ActivityGroup.ORDERS: ~notes & Q(event__in=ORDER_EVENTS),
+            ActivityGroup.CHANGES: ~notes & ~Q(event__in=(*MESSAGE_EVENTS, *ORDER_EVENTS)),
+        }[group]
 
 
 class ConsentChannel(models.TextChoices):

@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
@@ -90,6 +90,33 @@ def activities_record_bulk(
     Activity.objects.bulk_create(
         _event(contact=contact, event=event, actor=actor, body=body, data=data) for contact in contacts
     )
+
+
+def activities_record_many(*, contact_ids: Sequence[int], event: str, actor: Actor, body: str = "") -> None:
+    """Record the same event for many contacts in two statements, however many contacts there are.
+
+    The first contact's entry is saved as usual and the database copies it to the others with one
+    INSERT … SELECT; bulk_create would split its insert by the database's parameter limit (124 activity
+    rows a statement on SQLite), so its cost would grow with the selection.
+    """
+    if not contact_ids:
+        return
+    first = activity_record(contact=Contact(pk=contact_ids[0]), event=event, actor=actor, body=body)
+    others = list(contact_ids[1:])
+    if not others:
+        return
+    quote = connection.ops.quote_name
+    contact_column = Activity._meta.get_field("contact").column
+    columns = [field.column for field in Activity._meta.concrete_fields if not field.primary_key]
+    copied = ", ".join("c.id" if column == contact_column else f"a.{quote(column)}" for column in columns)
+    # Table and column names come from the models; the ids are bound parameters.
+    sql = (
+        f"INSERT INTO {quote(Activity._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
+        f"SELECT {copied} FROM {quote(Contact._meta.db_table)} c, {quote(Activity._meta.db_table)} a "
+        f"WHERE a.id = %s AND c.id IN ({', '.join(['%s'] * len(others))})"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [first.pk, *others])
 
 
 SEARCH_REFRESH_BATCH = 1000
@@ -296,12 +323,22 @@ def contact_unlock(*, contact: Contact, actor: Actor) -> bool:
 
 
 @transaction.atomic
-def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor) -> int:
-    """Move live contacts to the Trash, from where they can be restored for 30 days."""
-    ids = list(contacts.live().values_list("pk", flat=True))
-    count = Contact.objects.filter(pk__in=ids).update(deleted_at=timezone.now())
-    activities_record_bulk(contacts=(Contact(pk=pk) for pk in ids), event="trashed", actor=actor)
-    return count
+def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor, at: datetime | None = None) -> int:
+    """Move live contacts to the Trash, from where they can be restored for 30 days; return how many moved.
+
+    Every contact of one call gets the same deleted_at (`at`, now by default), so that moment names the
+    move for an Undo (customers.trash.contacts_restore). Contacts are taken in primary-key batches, each
+    locked, updated and recorded in a fixed number of statements, so a million never sit in memory.
+    """
+    at = at or timezone.now()
+    live = contacts.live().select_for_update(of=("self",)).order_by("pk")
+    moved, last = 0, 0
+    while batch := list(live.filter(pk__gt=last).values_list("pk", flat=True)[:BULK_BATCH]):
+        Contact.objects.filter(pk__in=batch).update(deleted_at=at)
+        activities_record_many(contact_ids=batch, event="trashed", actor=actor, body="Moved to the Trash")
+        moved += len(batch)
+        last = batch[-1]
+    return moved
 
 
 class EmailTaken(Exception):
@@ -351,6 +388,53 @@ def note_add(*, contact: Contact, body: str, actor: Actor) -> Activity:
     return Activity.objects.create(
         contact=contact, kind=ActivityKind.NOTE, body=body, actor_kind=actor.kind, actor=actor.user
     )
+
+
+def note_can_edit(*, user: AbstractBaseUser, note: Activity) -> bool:
+    """Return whether the user may edit the note: only its author, while they may change contacts."""
+    return note.kind == ActivityKind.NOTE and note.actor_id == user.pk and user.has_perm("customers.change_contact")
+
+
+def note_can_delete(*, user: AbstractBaseUser, note: Activity) -> bool:
+    """Return whether the user may delete the note: its author, or anyone who may delete activity (managers)."""
+    return note.kind == ActivityKind.NOTE and (
+        note_can_edit(user=user, note=note) or user.has_perm("customers.delete_activity")
+    )
+
+
+class NotePermissionDenied(Exception):
+    """The user may not change this note."""
+
+
+@transaction.atomic
+def note_update(*, note: Activity, body: str, actor: Actor) -> Activity:
+    """Change the text of a note its author wrote; the log records that it was edited and what it said."""
+    if actor.user is None or not note_can_edit(user=actor.user, note=note):
+        raise NotePermissionDenied(note.pk)
+    if note.body == body:
+        return note
+    previous = note.body
+    note.body = body
+    note.data = {**note.data, "edited_at": timezone.now().isoformat()}
+    note.save(update_fields=["body", "data"])
+    activity_record(
+        contact=note.contact,
+        event="note_edited",
+        actor=actor,
+        body="Note edited",
+        data={"note": note.pk, "previous": previous},
+    )
+    return note
+
+
+@transaction.atomic
+def note_delete(*, note: Activity, actor: Actor) -> None:
+    """Delete a note (its author, or a manager); the log keeps a line saying whose note was deleted."""
+    if actor.user is None or not note_can_delete(user=actor.user, note=note):
+        raise NotePermissionDenied(note.pk)
+    author = note.actor.get_full_name() or note.actor.get_username() if note.actor else "someone"
+    activity_record(contact=note.contact, event="note_deleted", actor=actor, body=f"Note by {author} deleted", data={})
+    note.delete()
 
 
 @transaction.atomic
@@ -431,6 +515,12 @@ def consent_record(
     channel: ConsentChannel = ConsentChannel.EMAIL,
 ) -> ConsentRecord:
     """Append a consent record; the contact's current consent is the latest record by the moment given."""
+    # Locking the contact makes concurrent records for it take turns, so each reads back the latest
+    # with the others committed and the last writer cannot store an older record's state.
+    current = Contact.objects.select_for_update().values_list("marketing_consent", flat=True).get(pk=contact.pk)
+    # Nothing is given in the future (a shop clock running fast): such a record would outrank an
+    # unsubscribe made now, which must take effect at once.
+    given_at = min(given_at, timezone.now())
     record = ConsentRecord.objects.create(
         contact=contact,
         channel=channel,
@@ -441,18 +531,24 @@ def consent_record(
         collected_how=collected_how,
         actor=actor.user,
     )
+    superseded = False
     if channel == ConsentChannel.EMAIL:
         # An older record entered later must not override a newer one, so read the latest back.
         latest = contact.consent_records.filter(channel=channel).order_by("-given_at", "-id").first()
-        if latest.state != contact.marketing_consent:
-            contact.marketing_consent = latest.state
+        if latest.state != current:
             Contact.objects.filter(pk=contact.pk).update(marketing_consent=latest.state)
+        contact.marketing_consent = latest.state
+        superseded = latest != record
+    body = f"{record.get_channel_display()} marketing: {record.get_state_display()}"
+    if superseded:
+        when = timezone.localtime(given_at)
+        body += f" (entered later for {when.day} {when:%b %Y}; a later entry stays current)"
     activity_record(
         contact=contact,
         event="consent_changed",
         actor=actor,
-        body=f"{record.get_channel_display()} marketing: {record.get_state_display()}",
-        data={"state": state, "source": source, "given_at": given_at.isoformat()},
+        body=body,
+        data={"state": state, "source": source, "given_at": given_at.isoformat(), "current": not superseded},
     )
     return record
 

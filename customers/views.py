@@ -4,6 +4,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
+from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,8 +18,8 @@ from companies.services import contact_memberships_set
 from contacts_crm.pagination import count_page
 from customers import selectors, services
 from customers.filters import ContactListQuery
-from customers.forms import BulkLabelForm, ContactForm, ContactLabelAddForm
-from customers.models import Contact
+from customers.forms import ActivityFilterForm, BulkLabelForm, ContactForm, ContactLabelAddForm, NoteForm
+from customers.models import Activity, ActivityGroup, Contact
 from customers.selection import ContactSelection, EmptySelection, posted_filters
 from orders.selectors import orders_for_contact
 
@@ -75,7 +76,13 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
 
 
 @permission_required("customers.view_contact", raise_exception=True)
+@require_GET
 def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    timeline = ActivityFilterForm(request.GET).values()
+    if request.htmx and request.htmx.target in ACTIVITY_TARGETS:
+        # "Show more" and the filter only need the timeline.
+        contact = get_object_or_404(selectors.contacts_live(), pk=pk)
+        return _activity_partial(request, contact, timeline)
     try:
         contact = selectors.contact_detail(pk=pk)
     except Contact.DoesNotExist as error:
@@ -85,8 +92,84 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "memberships": memberships_for_contact(contact=contact),
         "orders": orders_for_contact(contact=contact),
         "label_form": ContactLabelAddForm(contact=contact, can_create=request.user.has_perm("customers.add_label")),
+        "note_form": NoteForm(),
+        "activity": selectors.activity_page(contact=contact, **timeline),
+        "activity_group": timeline["group"],
+        "activity_groups": ActivityGroup.choices,
     }
     return render(request, "customers/contact_detail.html", context)
+
+
+# The element ids htmx targets: the whole activity section (filter) or one page's "Show more" item.
+ACTIVITY_TARGETS = {"activity", "activity-more"}
+
+
+def _activity_partial(request: HttpRequest, contact: Contact, timeline: dict) -> HttpResponse:
+    page = selectors.activity_page(contact=contact, **timeline)
+    partial = "activity" if request.htmx.target == "activity" else "activity-entries"
+    context = {
+        "contact": contact,
+        "activity": page,
+        "activity_group": timeline["group"],
+        "activity_groups": ActivityGroup.choices,
+        "note_form": NoteForm(),
+    }
+    response = render(request, f"customers/contact_detail.html#{partial}", context)
+    patch_vary_headers(response, ("HX-Request", "HX-Target"))
+    return response
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_POST
+def note_add(request: HttpRequest, pk: int) -> HttpResponse:
+    contact = get_object_or_404(selectors.contacts_live(), pk=pk)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.note_add(contact=contact, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user))
+        if request.htmx:
+            return _activity_partial(request, contact, {"group": "", "cursor": None})
+        messages.success(request, "Note added.")
+        return redirect(contact.get_absolute_url() + "#activity")
+    if request.htmx:
+        context = {"contact": contact, "note_form": form, "activity": selectors.activity_page(contact=contact)}
+        context |= {"activity_group": "", "activity_groups": ActivityGroup.choices}
+        return render(request, "customers/contact_detail.html#activity", context)
+    return render(request, "customers/note_form.html", {"contact": contact, "form": form})
+
+
+def _note_or_404(pk: int, note_pk: int) -> Activity:
+    return get_object_or_404(
+        Activity.objects.select_related("contact", "actor").filter(contact__deleted_at__isnull=True, kind="note"),
+        pk=note_pk,
+        contact_id=pk,
+    )
+
+
+@permission_required("customers.change_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_update(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    note = _note_or_404(pk, note_pk)
+    if not services.note_can_edit(user=request.user, note=note):
+        raise PermissionDenied("Only the author may edit a note.")
+    form = NoteForm(request.POST or None, initial={"body": note.body})
+    if request.method == "POST" and form.is_valid():
+        services.note_update(note=note, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user))
+        messages.success(request, "Note saved.")
+        return redirect(note.contact.get_absolute_url() + "#activity")
+    return render(request, "customers/note_form.html", {"contact": note.contact, "form": form, "note": note})
+
+
+@permission_required("customers.view_contact", raise_exception=True)
+@require_http_methods(["GET", "POST"])
+def note_delete(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
+    note = _note_or_404(pk, note_pk)
+    if not services.note_can_delete(user=request.user, note=note):
+        raise PermissionDenied("Only the author or a manager may delete a note.")
+    if request.method == "POST":
+        services.note_delete(note=note, actor=services.Actor.staff(request.user))
+        messages.success(request, "Note deleted.")
+        return redirect(note.contact.get_absolute_url() + "#activity")
+    return render(request, "customers/note_confirm_delete.html", {"contact": note.contact, "note": note})
 
 
 def _contact_form(request: HttpRequest, contact: Contact | None = None) -> ContactForm:

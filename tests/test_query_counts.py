@@ -5,6 +5,8 @@ from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
+from customers.models import Activity
+from orders.models import Order
 from orders.selectors import CONTACT_ORDERS_SHOWN
 from tests.factories import (
     CompanyFactory,
@@ -94,6 +96,20 @@ def test_contact_list_searched_and_filtered_by_label(manager_client, django_asse
     assert len(response.context["page"].rows) == rows
 
 
+CONTACT_PAGE = [
+    *REQUEST,
+    "the contact",
+    "its phones",
+    "its labels",
+    "its pending suggested updates",
+    "its latest email consent records with their staff",
+    "its companies",
+    "its latest orders",
+    "the labels it does not have, for the Add label picker",
+    "the first page of its activity with actors",
+]
+
+
 @pytest.mark.parametrize("rows", [1, 50])
 def test_contact_page(manager_client, django_assert_num_queries, rows):
     contact = ContactFactory()
@@ -105,18 +121,8 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
         OrderFactory(contact=contact)
         contact.activities.create(kind="note", body=f"Note {index}")
         contact.suggested_updates.create(field="city", value=f"City {index}", source_reference="Order #1")
-    expected = [
-        *REQUEST,
-        "the contact",
-        "its phones",
-        "its labels",
-        "its pending suggested updates",
-        "its latest activity with actors",
-        "its latest orders",
-        "its companies",
-        "the labels it does not have, for the Add label picker",
-    ]
-    with django_assert_num_queries(len(expected)):
+        contact.consent_records.create(state="subscribed", source="staff", given_at=timezone.now())
+    with django_assert_num_queries(len(CONTACT_PAGE)):
         response = manager_client.get(reverse("customers:detail", args=[contact.pk]))
     assert response.status_code == 200
     assert len(response.context["orders"]) == min(rows, CONTACT_ORDERS_SHOWN)
@@ -194,3 +200,18 @@ def test_label_list(manager_client, django_assert_num_queries, rows):
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("customers:label_list"))
     assert [label.contact_count for label in response.context["labels"]] == [1] * rows
+
+
+@pytest.mark.parametrize("rows", [1, 500])
+def test_contact_page_of_a_whale_costs_the_same_as_a_new_customer(manager_client, django_assert_num_queries, rows):
+    """500 orders and 2,000 activity entries: the page shows the latest of each, in the same queries."""
+    contact = ContactFactory()
+    orders = OrderFactory.build_batch(rows, contact=contact)
+    Order.objects.bulk_create(orders)
+    Activity.objects.bulk_create(
+        Activity(contact=contact, kind="event", event="order_placed", body=f"Order {n} placed") for n in range(rows * 4)
+    )
+    with django_assert_num_queries(len(CONTACT_PAGE)):
+        response = manager_client.get(reverse("customers:detail", args=[contact.pk]))
+    assert len(response.context["activity"].entries) == min(rows * 4, 50)
+    assert len(response.context["orders"]) == min(rows, CONTACT_ORDERS_SHOWN)

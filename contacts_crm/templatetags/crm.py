@@ -23,3 +23,19 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     if amount is None:
         return ""
     return f"{intcomma(f'{Decimal(amount):.2f}')} {currency or settings.SHOP_CURRENCY}"
+
+
+@register.filter
+def note_editable_by(note, user) -> bool:
+    """Whether the user may edit the note; the rule lives in customers.services.note_can_edit."""
+    from customers.services import note_can_edit
+
+    return note_can_edit(user=user, note=note)
+
+
+@register.filter
+def note_deletable_by(note, user) -> bool:
+    """Whether the user may delete the note; the rule lives in customers.services.note_can_delete."""
+    from customers.services import note_can_delete
+
+    return note_can_delete(user=user, note=note)

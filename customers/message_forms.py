@@ -1,0 +1,71 @@
+"""The Send message form: it validates; customers.messaging sends."""
+
+import unicodedata
+from typing import Any
+
+from django import forms
+
+from customers.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
+from customers.models import Contact
+
+
+def _text_field(label: str, *, limit: int, required_message: str, **kwargs: Any) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        max_length=limit,
+        error_messages={
+            "required": required_message,
+            "max_length": f"{label} must be {limit:,} characters or fewer",
+            "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
+        },
+        **kwargs,
+    )
+
+
+class MessageForm(forms.Form):
+    """Compose an email to one contact: a subject and the message. The recipient is the contact's email."""
+
+    subject = _text_field(
+        "Subject",
+        limit=SUBJECT_MAX_LENGTH,
+        required_message="Enter a subject",
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "true"}),
+    )
+    body = _text_field(
+        "Message",
+        limit=BODY_MAX_LENGTH,
+        required_message="Enter a message",
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
+    )
+
+    def __init__(self, *args: Any, contact: Contact, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.contact = contact
+        # A contact's email came in through a form, an order or an import; only a clean one may be a header.
+        self.recipient_problem = address_problem(contact.email)
+
+    def clean_subject(self) -> str:
+        subject = self.cleaned_data["subject"]
+        # A line break would let the subject add headers of its own (Bcc: …), so it is refused, not removed.
+        if has_line_break(subject):
+            raise forms.ValidationError("The subject must be on one line", code="line_break")
+        if any(unicodedata.category(character) == "Cc" and character != "\t" for character in subject):
+            raise forms.ValidationError("Subject contains a hidden control character; retype it", code="control")
+        return subject
+
+    def clean_body(self) -> str:
+        # Browsers send CRLF from a textarea; the mail is written with one kind of line ending.
+        return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if self.recipient_problem:
+            self.add_error(None, self.recipient_error)
+        return cleaned
+
+    @property
+    def recipient_error(self) -> str:
+        return (
+            f"The contact's email address cannot receive messages: {self.recipient_problem}. "
+            "Correct it with Edit, then send the message."
+        )
