@@ -5,6 +5,7 @@ from django.urls import reverse
 
 from companies.models import Company, CompanyAccess, MembershipAccess
 from companies.selectors import company_has_member
+from customers.forms import email_field
 from customers.models import Contact
 from customers.selectors import contact_live_by_email
 
@@ -65,16 +66,10 @@ PORTAL_ACCESS_ERRORS = {
 class MemberAddForm(forms.Form):
     """Link an existing live contact, found by email, to a company."""
 
-    email = forms.EmailField(
+    email = email_field(
         label="Email of the contact",
-        max_length=254,
+        required_message="Enter the email of the contact to add",
         help_text="The person must already be in your contacts.",
-        error_messages={
-            "required": "Enter the email of the contact to add",
-            "invalid": "Enter an email address like name@example.com",
-            "max_length": "Email must be 254 characters or fewer",
-            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
-        },
     )
     portal_access = forms.ChoiceField(
         label="Customer Portal permission",

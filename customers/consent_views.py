@@ -4,7 +4,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.paginator import Paginator
-from django.db.models import Exists, OuterRef, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -13,30 +12,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from customers import selectors, services
 from customers.consent_forms import ConsentForm
-from customers.models import ConsentChannel, ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
+from customers.models import ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
 
 # The states a one-click unsubscribe applies to; from any other there is nothing to withdraw.
 UNSUBSCRIBABLE = {ConsentState.SUBSCRIBED, ConsentState.PENDING}
-
-
-def consent_history(*, contact: Contact) -> QuerySet[ConsentRecord]:
-    """Return the contact's email consent records, newest moment first, each marked if it was entered later.
-
-    A record is "entered later" when a record for a later moment had already been stored: it went into
-    the history without changing the contact's consent.
-    """
-    records = ConsentRecord.objects.filter(contact=contact, channel=ConsentChannel.EMAIL)
-    newer_already_stored = ConsentRecord.objects.filter(
-        contact=OuterRef("contact"),
-        channel=OuterRef("channel"),
-        pk__lt=OuterRef("pk"),
-        given_at__gt=OuterRef("given_at"),
-    )
-    return (
-        records.select_related("actor")
-        .annotate(entered_later=Exists(newer_already_stored))
-        .order_by("-given_at", "-id")
-    )
 
 
 @permission_required("customers.change_contact", raise_exception=True)
@@ -90,5 +69,6 @@ def consent_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def consent_history_page(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
-    page = Paginator(consent_history(contact=contact), settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    records = selectors.consent_history(contact=contact)
+    page = Paginator(records, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "customers/consent_history.html", {"contact": contact, "page_obj": page})

@@ -52,6 +52,21 @@ def model_text_field(
     )
 
 
+def email_field(*, label: str, required_message: str, **kwargs: Any) -> forms.EmailField:
+    """Return a required email field with the messages every form of the app uses."""
+    return forms.EmailField(
+        label=label,
+        max_length=254,
+        error_messages={
+            "required": required_message,
+            "invalid": "Enter an email address like name@example.com",
+            "max_length": "Email must be 254 characters or fewer",
+            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
+        },
+        **kwargs,
+    )
+
+
 def phone_cleaned(text: str) -> str:
     """Return a typed phone number in E.164, or "" for none; raise a field error people can act on."""
     if not text.strip():
@@ -219,16 +234,7 @@ class ContactForm(forms.Form):
 
     first_name = model_text_field("first_name")
     last_name = model_text_field("last_name")
-    email = forms.EmailField(
-        label="Email",
-        max_length=254,
-        error_messages={
-            "required": "Enter an email address",
-            "invalid": "Enter an email address like name@example.com",
-            "max_length": "Email must be 254 characters or fewer",
-            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
-        },
-    )
+    email = email_field(label="Email", required_message="Enter an email address")
     image = ContactImageField(label="Upload new image")
     remove_image = forms.BooleanField(label="Remove image", required=False)
     address_line1 = model_text_field("address_line1")

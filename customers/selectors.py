@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet, Value
+from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
 from contacts_crm.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
@@ -274,3 +274,23 @@ def _export_related(batch: list[dict[str, Any]]) -> None:
         for contact_id, *values in rows:
             if (row := by_id.get(contact_id)) is not None:
                 row[name].append(tuple(values))
+
+
+def consent_history(*, contact: Contact) -> QuerySet[ConsentRecord]:
+    """Return the contact's email consent records, newest moment first, each marked if it was entered later.
+
+    A record is "entered later" when a record for a later moment had already been stored: it went into
+    the history without changing the contact's consent.
+    """
+    records = ConsentRecord.objects.filter(contact=contact, channel=ConsentChannel.EMAIL)
+    newer_already_stored = ConsentRecord.objects.filter(
+        contact=OuterRef("contact"),
+        channel=OuterRef("channel"),
+        pk__lt=OuterRef("pk"),
+        given_at__gt=OuterRef("given_at"),
+    )
+    return (
+        records.select_related("actor")
+        .annotate(entered_later=Exists(newer_already_stored))
+        .order_by("-given_at", "-id")
+    )

@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from customers.forms import email_field
 from customers.inbound import name_split
 from customers.models import Contact
 
@@ -26,16 +27,10 @@ class WebsiteContactForm(forms.Form):
         },
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
-    email = forms.EmailField(
+    email = email_field(
         label="Email",
-        max_length=254,
+        required_message="Enter your email address",
         help_text="We will reply to this address.",
-        error_messages={
-            "required": "Enter your email address",
-            "invalid": "Enter an email address like name@example.com",
-            "max_length": "Email must be 254 characters or fewer",
-            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
-        },
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     # The limit is checked in clean_message rather than by max_length: browsers cut pasted text at a
