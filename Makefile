@@ -41,8 +41,9 @@ test: install-dev
 test-postgres: install-dev
 	scripts/with-postgres $(MAKE) test
 
-# Time the contacts list at scale: S = 10k, M = 100k or L = 1M contacts (see bench/). The dataset is built
-# once per database, on a SQLite file of its own unless DATABASE_URL names one, e.g.
+# Every benchmark in one run, each beside its peers (the stock Django admin, COPY, plain SQL), on a dataset
+# of S = 10k, M = 100k or L = 1M contacts built once per database (see bench/run.py). SQLite gets a file of
+# its own unless DATABASE_URL names a database, e.g.
 #   scripts/with-postgres make bench SIZE=M
 SIZE ?= M
 BENCH_DATABASE_URL := $(or $(DATABASE_URL),sqlite:///$(CURDIR)/.cache/bench-$(SIZE).sqlite3)
@@ -51,7 +52,7 @@ bench: install-dev
 	mkdir -p .cache
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_data --size $(SIZE) --if-empty
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/list_page.py
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py --size $(SIZE)
 
 clean:
 	rm -rf .venv $(UV_HOME) staticfiles .pytest_cache .ruff_cache

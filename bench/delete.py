@@ -113,7 +113,11 @@ def _superuser():
 
 
 def _rows() -> dict[str, int]:
-    live = Contact.objects.live()
+    return _rows_of(Contact.objects.live())
+
+
+def _rows_of(live) -> dict[str, int]:
+    """Return how many related rows the given contacts have, by kind."""
     return {
         "phones": PhoneNumber.objects.filter(contact__in=live).count(),
         "label links": Contact.labels.through.objects.filter(contact__in=live).count(),
@@ -172,18 +176,16 @@ TRASH_SQL = [
     "FROM customers_contact WHERE deleted_at = %(now)s",
 ]
 TRASHED = "SELECT id FROM customers_contact WHERE deleted_at IS NOT NULL"
+CHILD_TABLES = (
+    "customers_contact_labels",
+    "customers_phonenumber",
+    "customers_activity",
+    "customers_consentrecord",
+    "customers_suggestedupdate",
+    "companies_membership",
+)
 PURGE_SQL = [
-    *(
-        f"DELETE FROM {table} WHERE contact_id IN ({TRASHED})"  # noqa: S608 -- constant table names
-        for table in (
-            "customers_contact_labels",
-            "customers_phonenumber",
-            "customers_activity",
-            "customers_consentrecord",
-            "customers_suggestedupdate",
-            "companies_membership",
-        )
-    ),
+    *(f"DELETE FROM {table} WHERE contact_id IN ({TRASHED})" for table in CHILD_TABLES),  # noqa: S608
     f"UPDATE orders_order SET contact_id = NULL WHERE contact_id IN ({TRASHED})",  # noqa: S608
     "DELETE FROM customers_contact WHERE deleted_at IS NOT NULL",
 ]

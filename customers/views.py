@@ -1,4 +1,7 @@
+from collections.abc import Callable, Iterable
+from datetime import datetime
 from pathlib import PurePosixPath
+from typing import Any
 
 from django.conf import settings
 from django.contrib import messages
@@ -10,16 +13,20 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.cache import patch_vary_headers
+from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.selectors import memberships_for_contact
 from companies.services import contact_memberships_set
 from contacts_crm.pagination import count_page
+from contacts_crm.templatetags.crm import money
 from customers import selectors, services
 from customers.filters import ContactListQuery
 from customers.forms import ActivityFilterForm, BulkLabelForm, ContactForm, ContactLabelAddForm, NoteForm
 from customers.models import Activity, ActivityGroup, Contact
+from customers.phones import phone_display
 from customers.selection import ContactSelection, EmptySelection, posted_filters
 from orders.selectors import orders_for_contact
 
@@ -38,6 +45,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     context = {
         "query": query,
         "page": page,
+        "rows": _contact_rows(page.rows),
         "count": count_page(query.contacts, page, from_start=query.from_start),
         "counts": selectors.contact_stage_counts(),
         "labels": selectors.labels_all(),
@@ -48,6 +56,69 @@ def contact_list(request: HttpRequest) -> HttpResponse:
     response = render(request, template, context)
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def _contact_rows(contacts: Iterable[Contact]) -> list[dict[str, Any]]:
+    """Return what each row of the list shows, as text ready for the template.
+
+    Formatting here, once per value, costs a fraction of doing it through the template: there each row
+    took about a millisecond in reverse() calls, filter lookups and timezone conversions. Dicts rather
+    than objects, because the template tries a key lookup first. The template still escapes every value.
+    """
+    detail_url = _url_for_pk("customers:detail")
+    thumbnail_url = _url_for_pk("customers:thumbnail")
+    list_date = _list_date_formatter()
+    return [
+        {
+            "pk": str(contact.pk),
+            "name": contact.display_name,
+            "initials": contact.initials,
+            "thumbnail_url": thumbnail_url(contact.pk) if contact.image_thumbnail else "",
+            "url": detail_url(contact.pk),
+            "email": contact.email,
+            "phone": phone_display(number) if contact.phone_list and (number := contact.phone_list[0].number) else "",
+            "stage": contact.stage,
+            "stage_label": contact.get_stage_display(),
+            "labels": contact.label_list,
+            "companies": ", ".join(company.name for company in contact.company_list),
+            "orders_count": intcomma(contact.orders_count),
+            "total_spent": money(contact.total_spent) if contact.orders_count else "",
+            "last_order": list_date(contact.last_order_at) if contact.last_order_at else None,
+            "created": list_date(contact.created_at),
+        }
+        for contact in contacts
+    ]
+
+
+# A pk no real row has; its digits mark where a row's pk goes in a URL reversed once.
+_PK_PLACEHOLDER = 987654321
+
+
+def _url_for_pk(name: str) -> Callable[[int], str]:
+    """Return a function making the URL `name` has for a pk, with one reverse() for the whole page.
+
+    Safe because the URL's only argument is an <int:pk>: a pk's digits need no quoting and the rest of
+    the URL does not depend on it. Reversed per request, so a script prefix is honoured.
+    """
+    before, _, after = reverse(name, args=[_PK_PLACEHOLDER]).rpartition(str(_PK_PLACEHOLDER))
+    return lambda pk: f"{before}{pk}{after}"
+
+
+def _list_date_formatter() -> Callable[[datetime], dict[str, str]]:
+    """Return a function giving a moment as the list shows it: ISO 8601 for <time datetime>, "5 Mar 2025" to read.
+
+    The template's date filters "c" and "j M Y" give the same, but look up the time zone, search the
+    locale's format modules and parse the format again for each of up to a hundred dates a page shows.
+    """
+    tz = timezone.get_current_timezone()
+    # dateformat's "M": the current language's three-letter month names.
+    months = {number: name.title() for number, name in MONTHS_3.items()}
+
+    def formatted(moment: datetime) -> dict[str, str]:
+        local = moment.astimezone(tz)
+        return {"iso": local.isoformat(), "text": f"{local.day} {months[local.month]} {local.year:04d}"}
+
+    return formatted
 
 
 @permission_required("customers.change_contact", raise_exception=True)

@@ -4,7 +4,6 @@ from decimal import Decimal
 
 from django import template
 from django.conf import settings
-from django.contrib.humanize.templatetags.humanize import intcomma
 
 from customers.phones import phone_display
 
@@ -22,7 +21,9 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     """Show an amount with two decimals, thousands separators and its currency (the shop's by default)."""
     if amount is None:
         return ""
-    return f"{intcomma(f'{Decimal(amount):.2f}')} {currency or settings.SHOP_CURRENCY}"
+    # Python's "," option groups the thousands with commas, much cheaper than humanize's intcomma on the
+    # formatted string; the contacts list shows fifty amounts a page.
+    return f"{Decimal(amount):,.2f} {currency or settings.SHOP_CURRENCY}"
 
 
 @register.filter
