@@ -29,13 +29,13 @@ import django  # noqa: E402 -- Django must find the project and its settings fir
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 from django.utils import timezone  # noqa: E402
 
+from bench.list_page import superuser  # noqa: E402
 from companies.models import Membership  # noqa: E402
 from customers.models import Activity, ConsentRecord, Contact, PhoneNumber, SuggestedUpdate  # noqa: E402
 from customers.services import SYSTEM, contacts_trash  # noqa: E402
@@ -54,7 +54,7 @@ def main() -> None:
     # contacts_purge logs each purge; a bench runs dozens.
     logging.getLogger("customers.trash").setLevel(logging.WARNING)
     client = Client()
-    client.force_login(_superuser())
+    client.force_login(superuser())
     contacts = Contact.objects.live().count()
     rows = _rows()
     ways = [
@@ -104,12 +104,6 @@ def main() -> None:
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(f"\nWrote {out.relative_to(ROOT)}")
-
-
-def _superuser():
-    user_model = get_user_model()
-    user = user_model.objects.filter(username="bench").first()
-    return user or user_model.objects.create_superuser("bench", email="bench@example.com", password=None)
 
 
 def _rows() -> dict[str, int]:

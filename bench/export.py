@@ -28,12 +28,12 @@ import django  # noqa: E402 -- Django must find the project and its settings fir
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import setup_test_environment  # noqa: E402
 from django.urls import reverse  # noqa: E402
 
+from bench.list_page import superuser  # noqa: E402
 from customers.models import Contact, ExportLog  # noqa: E402
 
 # Name, what is posted (besides download), and what it stands for.
@@ -83,7 +83,7 @@ def _measure_one(name: str) -> dict:
     # What Django's test runner does: allow the test client's host, and no DEBUG, as in production.
     setup_test_environment(debug=False)
     client = Client()
-    client.force_login(_superuser())
+    client.force_login(superuser())
     url = reverse("customers:export")
     live = Contact.objects.live()
     warm_up = list(live.order_by("pk").values_list("pk", flat=True)[:20])
@@ -132,12 +132,6 @@ def _export(client: Client, url: str, data: dict) -> dict:
 
 def _peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-
-
-def _superuser():
-    user_model = get_user_model()
-    user = user_model.objects.filter(username="bench").first()
-    return user or user_model.objects.create_superuser("bench", email="bench@example.com", password=None)
 
 
 if __name__ == "__main__":

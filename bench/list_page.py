@@ -57,7 +57,7 @@ def main() -> None:
     # What Django's test runner does: allow the test client's host, and no DEBUG, as in production.
     setup_test_environment(debug=False)
     client = Client()
-    client.force_login(_superuser())
+    client.force_login(superuser())
     contacts = Contact.objects.live().count()
     placeholders = _placeholders(client)
     results = [_measure(client, name, url.format(**placeholders)) for name, url in REQUESTS]
@@ -83,7 +83,8 @@ def main() -> None:
     print(f"\nWrote {out.relative_to(ROOT)}")
 
 
-def _superuser():
+def superuser():
+    """Return the benchmarks' superuser, created on first use; every bench script signs in as it."""
     user_model = get_user_model()
     user = user_model.objects.filter(username="bench").first()
     return user or user_model.objects.create_superuser("bench", email="bench@example.com", password=None)

@@ -106,7 +106,7 @@ def main() -> None:
     settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = None
     settings.SHOP_WEBHOOK_SECRET = WEBHOOK_SECRET
     client = Client()
-    client.force_login(list_page._superuser())
+    client.force_login(list_page.superuser())
     contacts = Contact.objects.live().count()
     size = args.size or f"{contacts}"
     started = time.monotonic()
