@@ -16,19 +16,17 @@ import django  # noqa: E402 -- Django must find the project and its settings fir
 
 django.setup()
 
-from django.contrib.auth import get_user_model  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext, setup_test_environment  # noqa: E402
+
+from bench.list_page import superuser  # noqa: E402
 
 
 def main() -> None:
     setup_test_environment(debug=False)
     client = Client()
-    user = get_user_model().objects.filter(is_superuser=True).first() or get_user_model().objects.create_superuser(
-        "bench", "bench@example.com", None
-    )
-    client.force_login(user)
+    client.force_login(superuser())
     for url in sys.argv[1:] or ["/contacts/"]:
         for _ in range(5):
             client.get(url)

@@ -35,8 +35,10 @@ from orders.selectors import orders_for_contact
 @require_GET
 def contact_list(request: HttpRequest) -> HttpResponse:
     query = ContactListQuery.from_params(request.GET, contacts=selectors.contacts_live())
+    labels = selectors.labels_all()
     page = selectors.contact_list_page(
         contacts=query.contacts,
+        labels=labels,
         ordering=query.ordering,
         size=settings.LIST_PAGE_SIZE,
         cursor=query.cursor,
@@ -48,7 +50,7 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         "rows": _contact_rows(page.rows),
         "count": count_page(query.contacts, page, from_start=query.from_start),
         "counts": selectors.contact_stage_counts(),
-        "labels": selectors.labels_all(),
+        "labels": labels,
     }
     # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.
     partial = request.htmx and not request.htmx.history_restore_request
@@ -76,11 +78,11 @@ def _contact_rows(contacts: Iterable[Contact]) -> list[dict[str, Any]]:
             "thumbnail_url": thumbnail_url(contact.pk) if contact.image_thumbnail else "",
             "url": detail_url(contact.pk),
             "email": contact.email,
-            "phone": phone_display(number) if contact.phone_list and (number := contact.phone_list[0].number) else "",
+            "phone": phone_display(contact.first_phone) if contact.first_phone else "",
             "stage": contact.stage,
             "stage_label": contact.get_stage_display(),
             "labels": contact.label_list,
-            "companies": ", ".join(company.name for company in contact.company_list),
+            "companies": ", ".join(contact.company_names),
             "orders_count": intcomma(contact.orders_count),
             "total_spent": money(contact.total_spent) if contact.orders_count else "",
             "last_order": list_date(contact.last_order_at) if contact.last_order_at else None,

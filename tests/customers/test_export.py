@@ -117,15 +117,16 @@ def everything_contact() -> Contact:
     PhoneNumberFactory(contact=contact, number="+442071838750", label="mobile", position=0)
     PhoneNumberFactory(contact=contact, number="+447700900123", label="", position=1)
     contact.labels.add(LabelFactory(name="VIP"), LabelFactory(name="Newsletter"))
-    MembershipFactory(
-        contact=contact,
-        company=CompanyFactory(name="Acme", default_portal_access=CompanyAccess.COMPANY),
-        portal_access=MembershipAccess.INHERIT,
-    )
+    # Joined Beta first: the export lists companies by name.
     MembershipFactory(
         contact=contact,
         company=CompanyFactory(name="Beta", default_portal_access=CompanyAccess.COMPANY),
         portal_access=MembershipAccess.PERSONAL,
+    )
+    MembershipFactory(
+        contact=contact,
+        company=CompanyFactory(name="Acme", default_portal_access=CompanyAccess.COMPANY),
+        portal_access=MembershipAccess.INHERIT,
     )
     for channel, state, day in [
         (ConsentChannel.EMAIL, ConsentState.SUBSCRIBED, 1),
@@ -473,7 +474,8 @@ class TestQueries:
         "the batch of contacts, after the last key of the batch before",
         "their phones",
         "their labels",
-        "their company memberships with the companies' names and default access",
+        "their company memberships",
+        "those companies' names and default access, by key",
         "their consent records",
     ]
 

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from customers import services
 from customers.models import Activity, Contact, Stage
-from tests.factories import ContactFactory, LabelFactory
+from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory, PhoneNumberFactory
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("customers:list")
@@ -30,6 +30,25 @@ def test_the_list_shows_tabs_with_counts_and_one_row_per_contact(staff_client):
     assert "lead@x.example" in html
     assert "customer@x.example" in html
     assert "Showing 2 of 2" in html
+
+
+def test_a_row_shows_the_first_phone_and_labels_and_companies_by_name(staff_client):
+    ann = ContactFactory(email="ann@x.example")
+    PhoneNumberFactory(contact=ann, number="+442071800002", position=1)
+    PhoneNumberFactory(contact=ann, number="+442071800001", position=0)
+    ann.labels.add(LabelFactory(name="vip"), LabelFactory(name="Bulk"), LabelFactory(name="apac"))
+    for name in ("zeta Ltd", "Acme", "beta"):
+        MembershipFactory(contact=ann, company=CompanyFactory(name=name))
+    bob = ContactFactory(email="bob@x.example")
+    bob.labels.add(LabelFactory(name="Other"))
+    html = html_of(staff_client.get(LIST))
+    row = html[html.index("ann@x.example") :]
+    row = row[: row.index("</tr>")]
+    assert "+44 20 7180 0001" in row
+    assert "7180 0002" not in row
+    assert re.findall(r'<span class="chip chip--blue">([^<]+)</span>', row) == ["apac", "Bulk", "vip"]
+    assert "Acme, beta, zeta Ltd" in row
+    assert "Other" not in row
 
 
 def test_first_use_shows_an_invitation_to_add_a_customer(staff_client):
