@@ -118,10 +118,15 @@ def _follow_next(client: Client, url: str, times: int) -> str:
 
 
 def _measure(client: Client, name: str, url: str) -> dict:
-    for _ in range(WARM_UP):
+    return {"name": name, **timed_get(client, url, warm_up=WARM_UP, timed=TIMED)}
+
+
+def timed_get(client: Client, url: str, *, warm_up: int, timed: int) -> dict:
+    """Return a GET's median and p95 server time over `timed` requests after `warm_up`, and its queries."""
+    for _ in range(warm_up):
         client.get(url)
     times = []
-    for _ in range(TIMED):
+    for _ in range(timed):
         started = time.perf_counter()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
@@ -129,7 +134,6 @@ def _measure(client: Client, name: str, url: str) -> dict:
     with CaptureQueriesContext(connection) as queries:
         client.get(url)
     return {
-        "name": name,
         "url": url,
         "status": response.status_code,
         "median_ms": statistics.median(times),

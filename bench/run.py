@@ -222,24 +222,10 @@ def _pages(client: Client, *, peers: bool = True) -> list[dict]:
 
 
 def _timed_get(client: Client, url: str) -> dict:
-    for _ in range(WARM_UP):
-        client.get(url)
-    times = []
-    for _ in range(TIMED):
-        started = time.perf_counter()
-        response = client.get(url)
-        times.append((time.perf_counter() - started) * 1000)
-    if response.status_code != 200:
-        raise SystemExit(f"{url} answered {response.status_code}")
-    # Counted on a request of its own: recording queries slows them a little.
-    with CaptureQueriesContext(connection) as queries:
-        client.get(url)
-    return {
-        "url": url,
-        "median_ms": statistics.median(times),
-        "p95_ms": statistics.quantiles(times, n=20, method="inclusive")[-1],
-        "queries": len(queries),
-    }
+    figures = list_page.timed_get(client, url, warm_up=WARM_UP, timed=TIMED)
+    if figures["status"] != 200:
+        raise SystemExit(f"{url} answered {figures['status']}")
+    return {name: figures[name] for name in ("url", "median_ms", "p95_ms", "queries")}
 
 
 # Export ---------------------------------------------------------------------------------------------------
