@@ -8,7 +8,13 @@ from django.db import transaction
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from companies.selectors import companies_named, memberships_for_contact
 from customers.models import Contact
-from customers.services import Actor, activities_record_bulk, activity_record, contacts_search_refresh
+from customers.services import (
+    Actor,
+    activities_record_bulk,
+    activity_record,
+    contacts_search_refresh,
+    contacts_version_move,
+)
 
 
 @transaction.atomic
@@ -56,6 +62,7 @@ def company_delete(*, company: Company, actor: Actor) -> None:
         body=f"Company {company.name} deleted",
     )
     company.delete()
+    contacts_version_move(contact_ids=member_ids)
     contacts_search_refresh(contact_ids=member_ids)
 
 
@@ -65,6 +72,7 @@ def membership_add(
 ) -> Membership:
     """Link a contact to a company with a Customer Portal permission."""
     membership = Membership.objects.create(contact=contact, company=company, portal_access=portal_access)
+    contacts_version_move(contact_ids=[contact.pk])
     contacts_search_refresh(contact_ids=[contact.pk])
     activity_record(
         contact=contact,
@@ -84,6 +92,7 @@ def membership_set_access(*, membership: Membership, portal_access: MembershipAc
         return membership
     membership.portal_access = portal_access
     membership.save(update_fields=["portal_access", "updated_at"])
+    contacts_version_move(contact_ids=[membership.contact_id])
     activity_record(
         contact=membership.contact,
         event="portal_access_changed",
@@ -105,6 +114,7 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
         data={"company": membership.company_id},
     )
     membership.delete()
+    contacts_version_move(contact_ids=[membership.contact_id])
     contacts_search_refresh(contact_ids=[membership.contact_id])
 
 

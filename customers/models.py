@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 
-from contacts_crm.models import AddressFields, TimeStampedModel
+from contacts_crm.models import AddressFields, ChangedColumnsModel, TimeStampedModel, VersionedQuerySet
 
 
 class Stage(models.TextChoices):
@@ -72,13 +72,17 @@ class Label(TimeStampedModel):
         return self.name
 
 
-class ContactQuerySet(models.QuerySet):
+class ContactQuerySet(VersionedQuerySet):
+    # The search document is computed from the name, email, phones and companies; refreshing it changes
+    # nothing an edit form shows, so it leaves the version alone.
+    derived_fields = frozenset({"search_document"})
+
     def live(self) -> "ContactQuerySet":
         """Contacts that are not in the trash."""
         return self.filter(deleted_at__isnull=True)
 
 
-class Contact(AddressFields, TimeStampedModel):
+class Contact(AddressFields, ChangedColumnsModel):
     stage = models.CharField(max_length=10, choices=Stage, default=Stage.LEAD)
     first_name = models.CharField("First name", max_length=150, blank=True)
     last_name = models.CharField("Last name", max_length=150, blank=True)

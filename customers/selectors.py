@@ -1,7 +1,7 @@
 """Reads of the address book shared by pages, exports and services."""
 
 from collections import defaultdict
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +22,7 @@ from customers.models import (
     SuggestedUpdate,
     SuggestionStatus,
 )
+from customers.search import search_document
 
 
 def contacts_live() -> QuerySet[Contact]:
@@ -341,3 +342,53 @@ def consent_history(*, contact: Contact) -> QuerySet[ConsentRecord]:
         .annotate(entered_later=Exists(newer_already_stored))
         .order_by("-given_at", "-id")
     )
+
+
+def search_documents_by_contact(*, contact_ids: Iterable[int]) -> dict[int, str]:
+    """Return what each contact's search document should hold, from its name, email, phones and companies."""
+    ids = list(contact_ids)
+    phones: dict[int, list[str]] = defaultdict(list)
+    for contact_id, number in (
+        PhoneNumber.objects.filter(contact__in=ids).order_by("position", "id").values_list("contact_id", "number")
+    ):
+        phones[contact_id].append(number)
+    companies: dict[int, list[str]] = defaultdict(list)
+    for contact_id, name in (
+        Contact.objects.filter(pk__in=ids, companies__isnull=False)
+        .order_by("companies__name")
+        .values_list("pk", "companies__name")
+    ):
+        companies[contact_id].append(name)
+    return {
+        pk: search_document(
+            first_name=first_name,
+            last_name=last_name,
+            email=email,
+            phones=phones[pk],
+            company_names=companies[pk],
+        )
+        for pk, first_name, last_name, email in Contact.objects.filter(pk__in=ids).values_list(
+            "pk", "first_name", "last_name", "email"
+        )
+    }
+
+
+@dataclass(frozen=True)
+class CurrentConsent:
+    record_id: int
+    state: str
+
+
+def consent_current_by_contact(*, contact_ids: Iterable[int]) -> dict[int, CurrentConsent]:
+    """Return each contact's current email consent: its latest record by the moment given (no record: absent).
+
+    The one statement of the rule; consent_record and the integrity check both ask it.
+    """
+    current: dict[int, CurrentConsent] = {}
+    for contact_id, record_id, state in (
+        ConsentRecord.objects.filter(contact__in=list(contact_ids), channel=ConsentChannel.EMAIL)
+        .order_by("contact_id", "-given_at", "-id")
+        .values_list("contact_id", "id", "state")
+    ):
+        current.setdefault(contact_id, CurrentConsent(record_id=record_id, state=state))
+    return current

@@ -11,6 +11,7 @@ from django.db import connection, transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from contacts_crm.batching import BATCH_SIZE, pk_batches
 from customers.images import ProcessedImage
 from customers.models import (
     Activity,
@@ -30,8 +31,12 @@ from customers.models import (
     SuggestedUpdate,
     SuggestionStatus,
 )
-from customers.search import search_document
-from customers.selectors import contact_live_by_email, labels_named
+from customers.selectors import (
+    consent_current_by_contact,
+    contact_live_by_email,
+    labels_named,
+    search_documents_by_contact,
+)
 
 # Editing any of these by hand locks the details against later orders.
 DETAIL_FIELDS = ("first_name", "last_name", "image", *Contact.ADDRESS_FIELDS)
@@ -119,6 +124,14 @@ def activities_record_many(*, contact_ids: Sequence[int], event: str, actor: Act
         cursor.execute(sql, [first.pk, *others])
 
 
+def contacts_version_move(*, contact_ids: Iterable[int]) -> None:
+    """Give these contacts a new version: something their edit form shows (labels, companies, phones) changed.
+
+    An edit form opened before such a change is then refused as stale instead of saving the old list back.
+    """
+    Contact.objects.filter(pk__in=list(contact_ids)).update(updated_at=timezone.now())
+
+
 SEARCH_REFRESH_BATCH = 1000
 
 
@@ -126,29 +139,10 @@ def contacts_search_refresh(*, contact_ids: Iterable[int]) -> None:
     """Recompute the search document of these contacts from their name, email, phones and companies."""
     ids = list(dict.fromkeys(contact_ids))
     for start in range(0, len(ids), SEARCH_REFRESH_BATCH):
-        batch = ids[start : start + SEARCH_REFRESH_BATCH]
-        phones: dict[int, list[str]] = {}
-        for contact_id, number in (
-            PhoneNumber.objects.filter(contact__in=batch).order_by("position", "id").values_list("contact_id", "number")
-        ):
-            phones.setdefault(contact_id, []).append(number)
-        companies: dict[int, list[str]] = {}
-        for contact_id, name in (
-            Contact.objects.filter(pk__in=batch, companies__isnull=False)
-            .order_by("companies__name")
-            .values_list("pk", "companies__name")
-        ):
-            companies.setdefault(contact_id, []).append(name)
-        contacts = list(Contact.objects.filter(pk__in=batch).only("first_name", "last_name", "email"))
-        for contact in contacts:
-            contact.search_document = search_document(
-                first_name=contact.first_name,
-                last_name=contact.last_name,
-                email=contact.email,
-                phones=phones.get(contact.pk, ()),
-                company_names=companies.get(contact.pk, ()),
-            )
-        Contact.objects.bulk_update(contacts, ["search_document"])
+        documents = search_documents_by_contact(contact_ids=ids[start : start + SEARCH_REFRESH_BATCH])
+        Contact.objects.bulk_update(
+            [Contact(pk=pk, search_document=document) for pk, document in documents.items()], ["search_document"]
+        )
 
 
 def _image_store(*, contact: Contact, image: ProcessedImage | None) -> None:
@@ -299,6 +293,7 @@ def _labels_replace(*, contact: Contact, labels: Iterable[Label], actor: Actor) 
     removed = [label for pk, label in current.items() if pk not in wanted]
     if removed:
         Contact.labels.through.objects.filter(contact=contact, label__in=removed).delete()
+        contacts_version_move(contact_ids=[contact.pk])
     contact_labels_add(
         contact=contact, labels=[label for pk, label in wanted.items() if pk not in current], actor=actor
     )
@@ -312,7 +307,7 @@ def contact_unlock(*, contact: Contact, actor: Actor) -> bool:
     """Let later orders update the details again; return False, recording nothing, if they were not locked."""
     if not Contact.objects.filter(pk=contact.pk, details_locked=True).update(details_locked=False):
         return False
-    contact.details_locked = False
+    contact.assume_saved(details_locked=False)
     activity_record(
         contact=contact,
         event="details_unlocked",
@@ -367,9 +362,29 @@ def contact_promote_to_customer(*, contact: Contact, actor: Actor, reason: str) 
     updated = Contact.objects.filter(pk=contact.pk, stage=Stage.LEAD).update(stage=Stage.CUSTOMER)
     if not updated:
         return False
-    contact.stage = Stage.CUSTOMER
+    contact.assume_saved(stage=Stage.CUSTOMER)
     activity_record(contact=contact, event="became_customer", actor=actor, body=reason)
     return True
+
+
+# The columns a contact keeps only so the list can filter and sort on them; each is derived from other
+# rows (orders, consent records, phones and companies), and contacts_derived_set is how a repair writes them.
+DERIVED_COLUMNS = ("orders_count", "total_spent", "last_order_at", "marketing_consent", "search_document")
+
+
+@transaction.atomic
+def contacts_derived_set(*, values: dict[int, dict[str, Any]]) -> int:
+    """Write recomputed derived columns onto contacts, one contact's columns at a time; return how many changed.
+
+    A repair (contacts_crm.integrity): the caller holds the contacts' row locks and computed the values
+    under them. The search document alone leaves the version alone, as its refresh does.
+    """
+    for contact_id, columns in values.items():
+        unknown = columns.keys() - set(DERIVED_COLUMNS)
+        if unknown:
+            raise ValueError(f"Not derived columns: {sorted(unknown)}")
+        Contact.objects.filter(pk=contact_id).update(**columns)
+    return len(values)
 
 
 def contact_orders_summary_add(*, contact: Contact, amount: Decimal, placed_at: datetime) -> None:
@@ -459,7 +474,10 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     """Attach labels to a contact, recording each one that was not already there."""
     existing = set(contact.labels.values_list("pk", flat=True))
     new = [label for label in labels if label.pk not in existing]
+    if not new:
+        return
     contact.labels.add(*new)
+    contacts_version_move(contact_ids=[contact.pk])
     Activity.objects.bulk_create(
         _label_event(contact_id=contact.pk, label=label, actor=actor, added=True) for label in new
     )
@@ -467,14 +485,7 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
 
 # Bulk label changes walk the selection in primary-key batches, so a million contacts never sit in
 # memory and every batch is a few set-based statements.
-BULK_BATCH = 2000
-
-
-def _in_batches(contacts: QuerySet[Contact]) -> Iterable[list[int]]:
-    last = 0
-    while batch := list(contacts.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BULK_BATCH]):
-        yield batch
-        last = batch[-1]
+BULK_BATCH = BATCH_SIZE
 
 
 @transaction.atomic
@@ -482,9 +493,10 @@ def contacts_label_add(*, contacts: QuerySet[Contact], label: Label, actor: Acto
     """Add a label to every contact selected that lacks it; return how many gained it."""
     links = Contact.labels.through
     added = 0
-    for batch in _in_batches(contacts.exclude(pk__in=links.objects.filter(label=label).values("contact_id"))):
+    for batch in pk_batches(contacts.exclude(pk__in=links.objects.filter(label=label).values("contact_id"))):
         # A concurrent request may have added the same link; the unique pair keeps one.
         links.objects.bulk_create((links(contact_id=pk, label=label) for pk in batch), ignore_conflicts=True)
+        contacts_version_move(contact_ids=batch)
         Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=True) for pk in batch)
         added += len(batch)
     return added
@@ -495,8 +507,9 @@ def contacts_label_remove(*, contacts: QuerySet[Contact], label: Label, actor: A
     """Take a label off every contact selected that has it; return how many lost it."""
     links = Contact.labels.through
     removed = 0
-    for batch in _in_batches(contacts.filter(pk__in=links.objects.filter(label=label).values("contact_id"))):
+    for batch in pk_batches(contacts.filter(pk__in=links.objects.filter(label=label).values("contact_id"))):
         links.objects.filter(label=label, contact_id__in=batch).delete()
+        contacts_version_move(contact_ids=batch)
         Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=False) for pk in batch)
         removed += len(batch)
     return removed
@@ -534,11 +547,11 @@ def consent_record(
     superseded = False
     if channel == ConsentChannel.EMAIL:
         # An older record entered later must not override a newer one, so read the latest back.
-        latest = contact.consent_records.filter(channel=channel).order_by("-given_at", "-id").first()
+        latest = consent_current_by_contact(contact_ids=[contact.pk])[contact.pk]
         if latest.state != current:
             Contact.objects.filter(pk=contact.pk).update(marketing_consent=latest.state)
-        contact.marketing_consent = latest.state
-        superseded = latest != record
+        contact.assume_saved(marketing_consent=latest.state)
+        superseded = latest.record_id != record.pk
     body = f"{record.get_channel_display()} marketing: {record.get_state_display()}"
     if superseded:
         when = timezone.localtime(given_at)
@@ -637,9 +650,7 @@ def contact_phone_add(*, contact: Contact, number: str, label: str = "") -> None
     if contact.phones.filter(number=number).exists():
         return
     PhoneNumber.objects.create(contact=contact, number=number, label=label, position=contact.phones.count())
-    # A new version, so an edit form opened before this number arrived is refused as stale rather than
-    # saving a list of phones without it.
-    Contact.objects.filter(pk=contact.pk).update(updated_at=timezone.now())
+    contacts_version_move(contact_ids=[contact.pk])
     contacts_search_refresh(contact_ids=[contact.pk])
 
 
@@ -673,5 +684,6 @@ def contact_label_remove(*, contact: Contact, label: Label, actor: Actor) -> boo
     removed, _ = Contact.labels.through.objects.filter(contact=contact, label=label).delete()
     if not removed:
         return False
+    contacts_version_move(contact_ids=[contact.pk])
     _label_event(contact_id=contact.pk, label=label, actor=actor, added=False).save()
     return True

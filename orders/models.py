@@ -17,6 +17,11 @@ class OrderStatus(models.TextChoices):
     CANCELLED = "cancelled", "Cancelled"
 
 
+# The orders a contact's orders count, total spent and last order date are made of: every order placed,
+# whatever happened to it since, except one cancelled.
+COUNTED_STATUSES = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED)
+
+
 class Order(AddressFields, TimeStampedModel):
     # The shop's own order id. Unique, so a webhook delivered twice is recorded once; empty for drafts.
     shop_order_id = models.CharField(max_length=64, null=True, blank=True, unique=True)

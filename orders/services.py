@@ -233,7 +233,8 @@ def draft_order_place(*, order: Order, actor: Actor) -> Order:
     order = _draft_locked(order)
     if not order.lines.exists():
         raise EmptyDraft(order.pk)
-    contact = Contact.objects.live().get(pk=order.contact_id)
+    # Locked before any write, as a shop order locks it, so a staff edit or another order queues here.
+    contact = Contact.objects.live().select_for_update().get(pk=order.contact_id)
     order.status, order.placed_at = OrderStatus.PLACED, timezone.now()
     order.save(update_fields=["status", "placed_at", "updated_at"])
     reference = f"Order {order.number}"
