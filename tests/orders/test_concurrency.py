@@ -122,3 +122,85 @@ def test_ten_orders_each_delivered_twice_at_once_are_each_stored_once(database):
     assert sum(result.created for result in results) == THREADS // 2
     assert Order.objects.count() == THREADS // 2
     assert Contact.objects.get().orders_count == THREADS // 2
+
+
+def _edit_form_data(response, **changes) -> dict:
+    """The edit form as the page rendered it, with some fields typed over."""
+    form = response.context["form"]
+    data = {name: form[name].value() or "" for name in (*form.CONTACT_FIELDS, "version")}
+    data |= {"phones-TOTAL_FORMS": "0", "phones-INITIAL_FORMS": "0"}
+    data |= {"companies-TOTAL_FORMS": "0", "companies-INITIAL_FORMS": "0"}
+    return data | changes
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_a_staff_edit_overlapping_an_order_keeps_the_orders_totals(database, monkeypatch, settings):
+    """SECURITY 51: the order lands after the edit view read the contact and before it saves.
+
+    The staff save must not write the totals it read back over the order's; the edit is refused as stale
+    (the order gave the contact a new version), and saved when sent again, with both orders still counted.
+    """
+    import io
+
+    from django.core.management import call_command
+    from django.test import Client
+
+    from customers import views
+    from tests.factories import UserFactory
+    from tests.orders.test_webhooks import SECRET, post
+
+    settings.SHOP_WEBHOOK_SECRET = SECRET
+    order_sync_placed(data=placed_order_from_payload(order_payload(id="1", email="ann@x.com", total=None)))
+    contact = Contact.objects.get()
+    staff = Client()
+    staff.force_login(UserFactory(username="staffer", role="Staff"))
+    page = staff.get(f"/contacts/{contact.pk}/edit/")
+    assert page.status_code == 200
+    read, ordered = threading.Event(), threading.Event()
+    reading = views._live_or_404
+
+    def read_then_wait(pk):
+        found = reading(pk)
+        read.set()
+        assert ordered.wait(timeout=30)
+        return found
+
+    monkeypatch.setattr(views, "_live_or_404", read_then_wait)
+    answers = {}
+
+    def edit():
+        try:
+            answers["edit"] = staff.post(f"/contacts/{contact.pk}/edit/", _edit_form_data(page, first_name="Anne"))
+        finally:
+            connections.close_all()
+
+    def order():
+        try:
+            assert read.wait(timeout=30)
+            answers["order"] = post(Client(), order_payload(id="2", email="ANN@x.com", total=None))
+        finally:
+            ordered.set()
+            connections.close_all()
+
+    threads = [threading.Thread(target=edit), threading.Thread(target=order)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    monkeypatch.setattr(views, "_live_or_404", reading)
+
+    assert answers["order"].status_code == 201
+    assert answers["edit"].status_code == 200
+    assert "changed since you opened it" in answers["edit"].content.decode()
+    stored = Contact.objects.get()
+    expected_total = sum((order.total for order in Order.objects.all()), Decimal("0"))
+    assert (stored.orders_count, stored.total_spent) == (2, expected_total)
+
+    again = staff.post(f"/contacts/{contact.pk}/edit/", _edit_form_data(answers["edit"], first_name="Anne"))
+    assert again.status_code == 302
+    stored = Contact.objects.get()
+    assert (stored.first_name, stored.orders_count, stored.total_spent) == ("Anne", 2, expected_total)
+    out = io.StringIO()
+    call_command("check_contacts", stdout=out)
+    assert out.getvalue() == "Checked 1 contact: nothing to repair.\n"
