@@ -22,8 +22,12 @@ MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
 # Amounts are stored with 12 digits, 2 of them after the point.
 MAX_AMOUNT = Decimal("9999999999.99")
-AMOUNT = re.compile(r"-?\d{1,20}(?:\.\d{1,20})?")
-WHOLE_NUMBER = re.compile(r"\d{1,20}")
+AMOUNT = re.compile(r"-?\d+(?:\.\d+)?")
+WHOLE_NUMBER = re.compile(r"\d+")
+# No field takes a whole number longer than an id (64 characters); longer ones are kept as BigInteger.
+LONGEST_INT = 64
+# Where a JSON number's exponent is beyond what Decimal holds, it stands in at this one (see _number).
+FAR_EXPONENT = 1_000_000_000
 COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 # Currencies an order may be in besides settings.SHOP_CURRENCY: the ISO 4217 codes of the markets a
 # European shop plausibly sells to. Anything else is far more likely a typo or a test shop than a sale.
@@ -52,15 +56,41 @@ class PayloadError(ValueError):
         super().__init__(f"{field}: {message}" if field else message)
 
 
+class BigInteger(Decimal):
+    """A whole number too long for any field, kept exact as a Decimal so that no giant int is ever built.
+
+    Python refuses to read an int of more than 4,300 digits (a ValueError, sys.get_int_max_str_digits), and
+    reading one takes time that grows with the square of its length; a Decimal reads the digits as they are.
+    """
+
+
 def payload_from_json(text: str) -> object:
-    """Return the JSON value in the text, with every number that has a fraction as an exact Decimal."""
+    """Return the JSON value in the text, its numbers read exactly: ints, BigIntegers and Decimals."""
     try:
-        return json.loads(text, parse_float=Decimal, parse_constant=_refuse_constant)
+        return json.loads(text, parse_int=_integer, parse_float=_number, parse_constant=_refuse_constant)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}" if "\n" in text else f"column {error.colno}"
         raise PayloadError(f"not valid JSON: {error.msg} at {where}") from error
     except RecursionError as error:
         raise PayloadError("not valid JSON: nested too deeply") from error
+
+
+def _integer(digits: str) -> int | BigInteger:
+    return BigInteger(digits) if len(digits) > LONGEST_INT else int(digits)
+
+
+def _number(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation:
+        # JSON's grammar leaves only one way to get here: an exponent beyond Decimal's range (about 10¹⁸).
+        # The exact value is out of every field's reach, so a stand-in with the same sign and side of 1
+        # (huge, or with too many decimal places) draws the same error from whichever field reads it.
+        mantissa, _, exponent = text.lower().partition("e")
+        if not mantissa.strip("-0."):
+            return Decimal(0)
+        sign = "-" if mantissa.startswith("-") else ""
+        return Decimal(f"{sign}1E{'-' if exponent.startswith('-') else '+'}{FAR_EXPONENT}")
 
 
 def _refuse_constant(name: str) -> object:
@@ -188,7 +218,7 @@ def _country(address: dict) -> str:
 def _order_id(payload: dict) -> str:
     value = payload.get("id")
     max_length = _max_length(Order, "shop_order_id")
-    if isinstance(value, int) and not isinstance(value, bool):
+    if isinstance(value, int | BigInteger) and not isinstance(value, bool):
         if value < 0:
             raise PayloadError("must not be negative", field="id")
         value = str(value)
@@ -270,18 +300,16 @@ def _amount(source: dict, name: str, *, path: str = "", default: Decimal | None 
     value = source.get(name)
     if value is None or value == "":
         return default
-    # Decimal is what the webhook and import hand over for JSON numbers (parse_float=Decimal); a float has
-    # already lost the exact amount, so it is refused rather than rounded.
+    # The webhook and import hand over JSON numbers as int, BigInteger or Decimal (payload_from_json); a
+    # float has already lost the exact amount, so it is refused rather than rounded.
     if isinstance(value, bool | float):
         raise PayloadError('must be a decimal string such as "14.50"', field=field)
     if isinstance(value, int | Decimal):
-        value = str(value)
-    if not isinstance(value, str) or not AMOUNT.fullmatch(value.strip()):
-        raise PayloadError('must be an amount such as "14.50"', field=field)
-    try:
+        amount = Decimal(value)
+    elif isinstance(value, str) and AMOUNT.fullmatch(value.strip()):
         amount = Decimal(value.strip())
-    except InvalidOperation as error:  # pragma: no cover - the pattern admits only valid decimals
-        raise PayloadError('must be an amount such as "14.50"', field=field) from error
+    else:
+        raise PayloadError('must be an amount such as "14.50"', field=field)
     if amount < 0:
         raise PayloadError("must not be negative", field=field)
     if amount.as_tuple().exponent < -2:
@@ -300,12 +328,13 @@ def _quantity(line: dict, path: str) -> int:
     if isinstance(value, bool):
         raise PayloadError(message, field=field)
     if isinstance(value, str) and WHOLE_NUMBER.fullmatch(value.strip()):
-        value = int(value.strip())
-    if not isinstance(value, int) or value < 1:
+        value = _integer(value.strip())
+    if not isinstance(value, int | BigInteger) or value < 1:
         raise PayloadError(message, field=field)
     if value > MAX_QUANTITY:
         raise PayloadError(f"must be at most {MAX_QUANTITY:,}", field=field)
-    return value
+    # Small by now, but a BigInteger still when typed with many leading zeros ("000…05").
+    return int(value)
 
 
 def _lines(payload: dict) -> list[LineInput]:

@@ -13,7 +13,7 @@ from customers.models import Activity, Contact, PhoneNumber
 from orders.models import Order, OrderLine
 from orders.services import order_sync_placed
 from tests.factories import ContactFactory
-from tests.orders.test_payload import order_payload
+from tests.orders.test_payload import HUGE, order_payload, with_number
 
 pytestmark = pytest.mark.django_db
 
@@ -131,6 +131,29 @@ def test_nul_bytes_and_10_kb_names_are_field_errors(tmp_path):
         "  line 3: currency: ZZZ is not a currency this shop accepts",
     ]
     assert Order.objects.get().shop_order_id == "4"
+
+
+def test_huge_json_numbers_are_reported_on_their_line_and_the_next_orders_stored(tmp_path):
+    """Python refuses to read an int of over 4,300 digits; the import reports it and carries on."""
+    path = write_jsonl(
+        tmp_path,
+        [
+            order_payload(id="1"),
+            with_number("lines.0.quantity", HUGE).replace('"1001"', '"2"') + "\n",
+            with_number("id", HUGE) + "\n",
+            with_number("total", f"-{HUGE}").replace('"1001"', '"4"') + "\n",
+            with_number("note", HUGE).replace('"1001"', '"5"') + "\n",
+            order_payload(id="6"),
+        ],
+    )
+    out, _ = run(path)
+    assert out.splitlines() == [
+        "Created 3 orders (1 new contacts, 0 updated), 0 already imported, skipped 3:",
+        "  line 2: lines[0].quantity: must be at most 1,000,000",
+        "  line 3: id: must be at most 64 characters (it has 5,000)",
+        "  line 4: total: must not be negative",
+    ]
+    assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1", "5", "6"]
 
 
 def test_an_order_the_database_refuses_is_reported_and_the_others_stored(tmp_path, monkeypatch):
@@ -301,3 +324,18 @@ def test_the_format_can_be_given_for_any_file_name(tmp_path):
     renamed = path.rename(tmp_path / "export.txt")
     out, _ = run(renamed, "--format", "csv")
     assert out.startswith("Created 1 orders")
+
+
+def test_a_huge_number_in_a_csv_cell_is_a_field_error(tmp_path):
+    rows = [
+        row(id="1001", **ANN, line_name="Mug", line_quantity=HUGE, line_unit_price="5.00"),
+        row(id="1002", **ANN, line_name="Mug", line_quantity="1", line_unit_price=HUGE),
+        row(id="1003", **ANN, **MUG),
+    ]
+    out, _ = run(write_csv(tmp_path, rows))
+    assert out.splitlines() == [
+        "Created 1 orders (1 new contacts, 0 updated), 0 already imported, skipped 2:",
+        "  line 2 (order 1001): lines[0].quantity: must be at most 1,000,000",
+        "  line 3 (order 1002): lines[0].unit_price: must be at most 9999999999.99",
+    ]
+    assert Order.objects.get().shop_order_id == "1003"

@@ -1,6 +1,7 @@
 """The shop's order payload: what it maps to, and a named field error for everything it must refuse."""
 
 import copy
+import json
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -282,3 +283,83 @@ def test_every_field_refuses_10_kb_and_nul_with_a_field_error(path, value):
         placed_order_from_payload(changed(path, value))
     assert caught.value.field == path.replace(".0.", "[0].")
     assert len(str(caught.value)) < 200
+
+
+# Longer than the 4,300 digits Python reads into an int, so json.loads alone raises ValueError on it.
+HUGE = "1" * 5_000
+
+
+def with_number(path: str, number: str) -> str:
+    """Return a valid order as JSON text with the value at a dotted path replaced by a raw JSON number."""
+    return json.dumps(changed(path, "<number>")).replace('"<number>"', number)
+
+
+HUGE_NUMBERS = [
+    # (the dotted path, the JSON number, the field named, the message)
+    ("id", HUGE, "id", "id: must be at most 64 characters (it has 5,000)"),
+    ("id", f"-{HUGE}", "id", "id: must not be negative"),
+    ("id", "1" * 65, "id", "id: must be at most 64 characters (it has 65)"),
+    ("lines.0.quantity", HUGE, "lines[0].quantity", "lines[0].quantity: must be at most 1,000,000"),
+    ("lines.0.quantity", f"-{HUGE}", "lines[0].quantity", "lines[0].quantity: must be a whole number of at least 1"),
+    ("lines.0.unit_price", HUGE, "lines[0].unit_price", "lines[0].unit_price: must be at most 9999999999.99"),
+    ("lines.0.unit_price", f"-{HUGE}", "lines[0].unit_price", "lines[0].unit_price: must not be negative"),
+    ("lines.0.total", HUGE, "lines[0].total", "lines[0].total: must be at most 9999999999.99"),
+    ("shipping", HUGE, "shipping", "shipping: must be at most 9999999999.99"),
+    ("tax", f"-{HUGE}", "tax", "tax: must not be negative"),
+    ("total", HUGE, "total", "total: must be at most 9999999999.99"),
+    ("total", f"{HUGE}.5", "total", "total: must be at most 9999999999.99"),
+    ("customer.first_name", HUGE, "customer.first_name", "customer.first_name: must be a string"),
+    ("placed_at", HUGE, "placed_at", "placed_at: must be an ISO 8601 date and time"),
+    (
+        "customer.accepts_marketing",
+        HUGE,
+        "customer.accepts_marketing",
+        "customer.accepts_marketing: must be true or false",
+    ),
+    ("lines", HUGE, "lines", "lines: must be a list of order lines"),
+    # Exponents beyond what a Decimal holds (about 10**18) are as far out of range.
+    ("total", "1e99999999999999999999", "total", "total: must be at most 9999999999.99"),
+    ("total", "-1.5E+99999999999999999999", "total", "total: must not be negative"),
+    ("total", "1e-99999999999999999999", "total", "total: must have at most 2 decimal places"),
+    (
+        "lines.0.quantity",
+        "1e99999999999999999999",
+        "lines[0].quantity",
+        "lines[0].quantity: must be a whole number of at least 1",
+    ),
+]
+
+
+@pytest.mark.parametrize(("path", "number", "field", "message"), HUGE_NUMBERS)
+def test_a_huge_json_number_is_a_field_error(path, number, field, message):
+    with pytest.raises(PayloadError) as caught:
+        placed_order_from_payload(payload_from_json(with_number(path, number)))
+    assert caught.value.field == field
+    assert str(caught.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    "number", [HUGE, f"-{HUGE}", f"{HUGE}.{HUGE}", "1e99999999999999999999", "-0.0e-99999999999999999999"]
+)
+def test_a_huge_json_number_where_no_field_reads_it_is_ignored(number):
+    text = json.dumps(changed("note", {"deep": ["<number>", {"n": "<number>"}]})).replace('"<number>"', number)
+    data = placed_order_from_payload(payload_from_json(text))
+    assert (data.shop_order_id, len(data.lines)) == ("1001", 2)
+
+
+def test_a_64_digit_id_is_read_whole():
+    data = placed_order_from_payload(payload_from_json(with_number("id", "9" * 64)))
+    assert data.shop_order_id == "9" * 64
+
+
+def test_a_quantity_with_leading_zeros_is_a_plain_number():
+    payload = changed("lines.1.quantity", "0" * 100 + "3")
+    data = placed_order_from_payload({**payload, "total": None})
+    assert data.lines[1].quantity == 3
+    assert type(data.lines[1].quantity) is int
+
+
+def test_json_numbers_with_an_exponent_are_read_exactly():
+    text = with_number("shipping", "4.95E0").replace('"0.00"', "0e5").replace('"39.45"', "3.945e1")
+    data = placed_order_from_payload(payload_from_json(text))
+    assert (data.shipping, data.tax) == (Decimal("4.95"), Decimal("0.00"))

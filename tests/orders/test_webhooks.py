@@ -12,7 +12,7 @@ from django.urls import reverse
 from customers.models import Activity, Contact, Stage
 from orders.models import Order, OrderLine
 from orders.webhooks import MAX_BODY_BYTES
-from tests.orders.test_payload import REFUSED, changed, order_payload
+from tests.orders.test_payload import HUGE, REFUSED, changed, order_payload, with_number
 
 pytestmark = pytest.mark.django_db
 
@@ -231,3 +231,28 @@ def test_a_database_that_cannot_take_the_order_now_answers_503(client, monkeypat
     response = post(client, order_payload())
     assert response.status_code == 503
     assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("path", "number", "error"),
+    [
+        ("id", HUGE, "id: must be at most 64 characters (it has 5,000)"),
+        ("lines.0.quantity", HUGE, "lines[0].quantity: must be at most 1,000,000"),
+        ("lines.0.quantity", f"-{HUGE}", "lines[0].quantity: must be a whole number of at least 1"),
+        ("lines.1.unit_price", HUGE, "lines[1].unit_price: must be at most 9999999999.99"),
+        ("total", HUGE, "total: must be at most 9999999999.99"),
+        ("total", "1e99999999999999999999", "total: must be at most 9999999999.99"),
+    ],
+)
+def test_a_huge_json_number_is_refused_with_400_naming_the_field(client, path, number, error):
+    """Python refuses to read an int of over 4,300 digits; that is the order's fault, never a 500."""
+    response = post(client, with_number(path, number).encode())
+    assert response.status_code == 400
+    assert response.json() == {"error": error, "field": error.partition(":")[0]}
+    assert_nothing_written()
+
+
+def test_a_huge_json_number_under_a_key_no_field_reads_is_ignored(client):
+    response = post(client, with_number("note", f"[{HUGE}, -{HUGE}]").encode())
+    assert response.status_code == 201
+    assert Order.objects.get().shop_order_id == "1001"
