@@ -1,4 +1,7 @@
-"""Orders from the shop and drafts staff prepare, with a snapshot of the buyer at the time."""
+"""Orders from the shop and drafts staff prepare, with a snapshot of the buyer at the time, and later
+deliveries of a shop order that differed from it."""
+
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -101,3 +104,54 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
+
+
+class DeliverySource(models.TextChoices):
+    WEBHOOK = "webhook", "Webhook"
+    IMPORT = "import", "Import"
+
+
+class OrderConflict(models.Model):
+    """A later delivery of a shop order id whose content differed from the stored order, which stays as it was."""
+
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="conflicts")
+    source = models.CharField(max_length=10, choices=DeliverySource)
+    # [{"field": "total", "stored": "12.00", "received": "13.00"}, …], fields named as in the shop's payload.
+    differences = models.JSONField()
+    # A hash of the differences: the same delivery sent again counts on this row instead of adding one.
+    digest = models.CharField(max_length=64)
+    received_at = models.DateTimeField()
+    last_received_at = models.DateTimeField()
+    deliveries = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        ordering = ["received_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["order", "source", "digest"], name="order_conflict_once_per_content"),
+            models.CheckConstraint(condition=Q(deliveries__gte=1), name="order_conflict_delivered"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.order} received again with different content"
+
+    @property
+    def rows(self) -> list[tuple[str, str, str]]:
+        """Return each difference as (field, stored, received), the values as text."""
+        return [(item["field"], _shown(item["stored"]), _shown(item["received"])) for item in self.differences]
+
+    @property
+    def summary(self) -> str:
+        """Return the differences on one line: "total 12.00 → 13.00, customer.first_name Ann → Anne"."""
+        return ", ".join(f"{field} {stored} → {received}" for field, stored, received in self.rows)
+
+
+def _shown(value: Any) -> str:
+    """Return a value of an order conflict as text; a list of lines as "2 × Mug (MUG-1) at 14.00 + …"."""
+    if isinstance(value, list):
+        return " + ".join(_line_shown(line) for line in value)
+    return "(empty)" if value == "" else str(value)
+
+
+def _line_shown(line: dict[str, Any]) -> str:
+    sku = f" ({line['sku']})" if line["sku"] else ""
+    return f"{line['quantity']} × {line['name']}{sku} at {line['unit_price']}"

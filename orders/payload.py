@@ -16,7 +16,7 @@ from django.core.validators import validate_email
 
 from customers.phones import InvalidPhoneNumber, phone_to_e164
 from orders.models import Order, OrderLine
-from orders.services import LineInput, PlacedOrderInput
+from orders.services import ADDRESS_FIELDS, LineInput, PlacedOrderInput
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -35,14 +35,6 @@ CURRENCIES = frozenset(
     {"AUD", "BGN", "BRL", "CAD", "CHF", "CNY", "CZK", "DKK", "EUR", "GBP", "HKD", "HUF"}
     | {"JPY", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR"}
 )
-# The shop's names for the parts of the address, and the names of the columns they are stored in.
-ADDRESS_FIELDS = {
-    "address1": "address_line1",
-    "address2": "address_line2",
-    "city": "city",
-    "province": "region",
-    "zip": "postal_code",
-}
 KEY_SHOWN = 40
 TRUE_WORDS = {"true", "yes", "1"}
 FALSE_WORDS = {"false", "no", "0", ""}

@@ -22,8 +22,8 @@ def order_list(*, status: str | None = None, contact: Contact | None = None) -> 
 
 
 def order_detail(*, pk: int) -> Order:
-    """Return one order with its lines and contact."""
-    return Order.objects.select_related("contact").prefetch_related("lines").get(pk=pk)
+    """Return one order with its lines, its contact and the later deliveries that differed from it."""
+    return Order.objects.select_related("contact").prefetch_related("lines", "conflicts").get(pk=pk)
 
 
 def drafts() -> QuerySet[Order]:

@@ -1,13 +1,18 @@
-"""Every write to orders. Each way an order comes in (webhook, import, draft) ends in these."""
+"""Every write to orders. Each way an order comes in (webhook, import, draft) ends in these, and so does
+the rule for telling a replay from an order id re-sent with different content."""
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
+from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source, Stage
@@ -23,12 +28,25 @@ from customers.services import (
     contact_promote_to_customer,
     contact_sync_details,
 )
-from orders.models import Order, OrderLine, OrderStatus
+from customers.trash import ERASED_EMAIL
+from orders.models import DeliverySource, Order, OrderConflict, OrderLine, OrderStatus
 
 logger = logging.getLogger(__name__)
 
 # Two orders for one new email can race to create the contact; the loser retries and finds it.
 SYNC_ATTEMPTS = 3
+# The shop's names for the parts of the address (orders.payload reads them), and the columns they are stored
+# in; a difference between two deliveries is named the shop's way too: "shipping_address.city".
+ADDRESS_FIELDS = {
+    "address1": "address_line1",
+    "address2": "address_line2",
+    "city": "city",
+    "province": "region",
+    "zip": "postal_code",
+}
+# Erasure (orders_buyer_erase) leaves the contact's placeholder as the buyer's email. No order can bring in
+# an address at this domain (an email needs a dotted one), so an order with one has had its buyer erased.
+ERASED_DOMAIN = "@" + ERASED_EMAIL.partition("@")[2]
 
 
 @dataclass(frozen=True)
@@ -61,19 +79,24 @@ class PlacedOrderInput:
 @dataclass(frozen=True)
 class SyncResult:
     order: Order
-    contact: Contact
+    contact: Contact | None
     created: bool
+    # Set when the order id was stored before with other content: that first version is kept.
+    conflict: OrderConflict | None = None
 
 
-def order_sync_placed(*, data: PlacedOrderInput, actor: Actor = SHOP) -> SyncResult:
+def order_sync_placed(
+    *, data: PlacedOrderInput, actor: Actor = SHOP, source: DeliverySource = DeliverySource.WEBHOOK
+) -> SyncResult:
     """Record a placed order: find or create its contact by email, promote a lead, sync or suggest details.
 
-    Idempotent on the shop's order id: a replay returns the stored order and writes nothing.
+    Idempotent on the shop's order id: a replay returns the stored order and writes nothing; the same id
+    with other content keeps the stored order too, and is recorded as a conflict (order_conflict_record).
     """
     for attempt in range(1, SYNC_ATTEMPTS + 1):
         try:
             with transaction.atomic():
-                return _order_sync_placed_once(data=data, actor=actor)
+                return _order_sync_placed_once(data=data, actor=actor, source=source)
         except IntegrityError:
             if attempt == SYNC_ATTEMPTS:
                 raise
@@ -81,10 +104,16 @@ def order_sync_placed(*, data: PlacedOrderInput, actor: Actor = SHOP) -> SyncRes
     raise AssertionError("unreachable")
 
 
-def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor) -> SyncResult:
-    existing = Order.objects.select_related("contact").filter(shop_order_id=data.shop_order_id).first()
+def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: DeliverySource) -> SyncResult:
+    existing = (
+        Order.objects.select_related("contact")
+        .prefetch_related("lines")
+        .filter(shop_order_id=data.shop_order_id)
+        .first()
+    )
     if existing is not None:
-        return SyncResult(order=existing, contact=existing.contact, created=False)
+        conflict = order_conflict_record(order=existing, data=data, source=source)
+        return SyncResult(order=existing, contact=existing.contact, created=False, conflict=conflict)
     reference = f"Order #{data.shop_order_id}"
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
     contact = contact_live_by_email(email=data.email)
@@ -107,6 +136,96 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor) -> SyncResu
     order = _order_create(data=data, contact=contact)
     _order_record_placed(order=order, contact=contact, actor=actor, accepts_marketing=data.accepts_marketing)
     return SyncResult(order=order, contact=contact, created=True)
+
+
+# No savepoint of its own: it runs inside the sync's transaction, so a true replay (the usual redelivery)
+# costs the two reads of the stored order and nothing else.
+@transaction.atomic(savepoint=False)
+def order_conflict_record(*, order: Order, data: PlacedOrderInput, source: DeliverySource) -> OrderConflict | None:
+    """Compare an order re-sent under a stored shop id with that order; record and return how it differs.
+
+    Return None when it is the same order (a replay). The stored order is never changed: the first version
+    is kept. The same differences from the same source again count on one record (deliveries) rather than
+    adding rows. Compared is what the order stores: the email (ignoring case and surrounding spaces, as
+    contacts are matched), the moment it was placed (whatever the offset), currency, buyer name and phone,
+    address, the lines (name, SKU, quantity, unit price, in order), shipping, tax and total. Once the
+    buyer's data has been erased, only what erasure keeps is compared, and nothing personal is recorded.
+    """
+    differences = _order_differences(order=order, data=data)
+    if not differences:
+        return None
+    digest = hashlib.sha256(json.dumps(differences, sort_keys=True).encode()).hexdigest()
+    now = timezone.now()
+    conflict, created = OrderConflict.objects.get_or_create(
+        order=order,
+        source=source,
+        digest=digest,
+        defaults={"differences": differences, "received_at": now, "last_received_at": now},
+    )
+    if not created:
+        OrderConflict.objects.filter(pk=conflict.pk).update(deliveries=F("deliveries") + 1, last_received_at=now)
+        conflict.refresh_from_db(fields=["deliveries", "last_received_at"])
+    return conflict
+
+
+def _order_differences(*, order: Order, data: PlacedOrderInput) -> list[dict[str, Any]]:
+    """Return [{"field", "stored", "received"}, …] for each field the two versions disagree on."""
+    pairs: list[tuple[str, Any, Any]] = []
+    erased = order.buyer_email.endswith(ERASED_DOMAIN)
+    if not erased:
+        pairs.append(("email", order.buyer_email, data.email.strip()))
+    pairs += [
+        ("placed_at", _instant(order.placed_at), _instant(data.placed_at)),
+        ("currency", order.currency, data.currency),
+    ]
+    if not erased:
+        pairs += [
+            ("customer.first_name", order.buyer_first_name, data.first_name),
+            ("customer.last_name", order.buyer_last_name, data.last_name),
+            ("customer.phone", order.buyer_phone, data.phone),
+            *(
+                (f"shipping_address.{name}", getattr(order, column), data.address.get(column, ""))
+                for name, column in {**ADDRESS_FIELDS, "country_code": "country"}.items()
+            ),
+        ]
+    pairs += _lines_differences(stored=list(order.lines.all()), received=data.lines)
+    received_total = sum(_line_totals(data.lines), Decimal("0")) + data.shipping + data.tax
+    pairs += [
+        ("shipping", _money(order.shipping), _money(data.shipping)),
+        ("tax", _money(order.tax), _money(data.tax)),
+        ("total", _money(order.total), _money(received_total)),
+    ]
+    return [
+        {"field": name, "stored": stored, "received": received}
+        for name, stored, received in pairs
+        # One person, one email: a difference of letter case alone is the same buyer.
+        if (stored.lower() != received.lower() if name == "email" else stored != received)
+    ]
+
+
+def _lines_differences(*, stored: Sequence[OrderLine], received: Sequence[LineInput]) -> list[tuple[str, Any, Any]]:
+    """Compare line by line when there are as many lines; else the whole list, lines added or gone."""
+    before = [_line_value(line) for line in stored]
+    after = [_line_value(line) for line in received]
+    if len(before) != len(after):
+        return [("lines", before, after)]
+    return [
+        (f"lines[{index}].{key}", old[key], new[key])
+        for index, (old, new) in enumerate(zip(before, after, strict=True))
+        for key in old
+    ]
+
+
+def _line_value(line: OrderLine | LineInput) -> dict[str, Any]:
+    return {"name": line.name, "sku": line.sku, "quantity": line.quantity, "unit_price": _money(line.unit_price)}
+
+
+def _money(amount: Decimal) -> str:
+    return f"{amount:.2f}"
+
+
+def _instant(moment: datetime | None) -> str:
+    return moment.astimezone(UTC).isoformat() if moment else ""
 
 
 def _order_record_placed(*, order: Order, contact: Contact, actor: Actor, accepts_marketing: bool = False) -> None:
@@ -279,7 +398,9 @@ def orders_buyer_erase(*, contact: Contact) -> int:
 
     A privacy request (customers.trash.contact_erase): the name, phone and address of the snapshot go and
     the email becomes the contact's placeholder; number, status, lines, totals and dates stay for the accounts.
+    Later deliveries that differed go: they hold the buyer's data as sent and as it was stored.
     """
+    OrderConflict.objects.filter(order__contact=contact).delete()
     return Order.objects.filter(contact=contact).update(
         buyer_email=contact.email,
         buyer_first_name="",

@@ -10,8 +10,9 @@ from django.db import OperationalError
 from django.http import HttpRequest, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from orders.models import DeliverySource
 from orders.payload import PayloadError, payload_from_json, placed_order_from_payload
-from orders.services import order_sync_placed
+from orders.services import SyncResult, order_sync_placed
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,10 @@ class Refused(Exception):
 @csrf_exempt
 @login_not_required
 def shop_order(request: HttpRequest) -> JsonResponse:
-    """Record the order the shop posted, once: a replay of the same order id answers 200 and writes nothing."""
+    """Record the order the shop posted, once: a replay of the same order id answers 200 and writes nothing.
+
+    The same id with other content answers 409 with the differences, recorded on the order for staff.
+    """
     try:
         data = placed_order_from_payload(payload_from_json(_text(_signed_body(request))))
     except PayloadError as error:
@@ -45,14 +49,23 @@ def shop_order(request: HttpRequest) -> JsonResponse:
             response["WWW-Authenticate"] = f'HMAC-SHA256 header="{SIGNATURE_HEADER}"'
         return response
     try:
-        result = order_sync_placed(data=data)
+        result = order_sync_placed(data=data, source=DeliverySource.WEBHOOK)
     except OperationalError:
         # A deadlock or a lock timeout: the shop delivers again later, and the replay is safe.
         logger.exception("Order %s could not be stored now", data.shop_order_id)
         return JsonResponse({"error": "The order could not be stored now; try again"}, status=503)
+    return _answer(result, shop_order_id=data.shop_order_id)
+
+
+def _answer(result: SyncResult, *, shop_order_id: str) -> JsonResponse:
+    """Answer 201 for a new order, 200 for a replay, 409 for the same id with other content."""
+    answer = {"order": result.order.pk, "contact": result.contact.pk if result.contact else None}
+    if result.conflict is None:
+        return JsonResponse(answer | {"created": result.created}, status=201 if result.created else 200)
+    # 409 rather than 200: the shop meant to change an order, and the change was not made.
+    error = f"Order {shop_order_id} was sent before with different content; the first version is kept"
     return JsonResponse(
-        {"order": result.order.pk, "contact": result.contact.pk if result.contact else None, "created": result.created},
-        status=201 if result.created else 200,
+        {"error": error, **answer, "created": False, "differences": result.conflict.differences}, status=409
     )
 
 

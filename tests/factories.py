@@ -10,7 +10,7 @@ from django.utils import timezone
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from customers.models import Contact, Label, LabelColour, PhoneNumber, Stage
 from customers.services import contacts_search_refresh
-from orders.models import Order, OrderLine, OrderStatus
+from orders.models import DeliverySource, Order, OrderConflict, OrderLine, OrderStatus
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -109,3 +109,15 @@ class OrderLineFactory(factory.django.DjangoModelFactory):
     unit_price = Decimal("10.00")
     quantity = 2
     total = Decimal("20.00")
+
+
+class OrderConflictFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = OrderConflict
+
+    order = factory.SubFactory(OrderFactory)
+    source = DeliverySource.WEBHOOK
+    differences = factory.Sequence(lambda n: [{"field": "total", "stored": "20.00", "received": f"{21 + n}.00"}])
+    digest = factory.Sequence(lambda n: f"{n:064x}")
+    received_at = factory.LazyFunction(timezone.now)
+    last_received_at = factory.SelfAttribute("received_at")

@@ -13,6 +13,7 @@ from tests.factories import (
     ContactFactory,
     LabelFactory,
     MembershipFactory,
+    OrderConflictFactory,
     OrderFactory,
     OrderLineFactory,
     PhoneNumberFactory,
@@ -184,7 +185,8 @@ def test_order_list(manager_client, django_assert_num_queries, rows):
 def test_order_page(manager_client, django_assert_num_queries, rows):
     order = OrderFactory()
     OrderLineFactory.create_batch(rows, order=order)
-    expected = [*REQUEST, "the order with its contact", "its lines"]
+    OrderConflictFactory.create_batch(rows, order=order)
+    expected = [*REQUEST, "the order with its contact", "its lines", "the later deliveries that differed from it"]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("orders:detail", args=[order.pk]))
     assert response.status_code == 200

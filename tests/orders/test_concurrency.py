@@ -1,23 +1,27 @@
-"""Orders synced at the same moment (SECURITY 26, 27): one contact per email, every order once, no error.
+"""Orders synced at the same moment (SECURITY 26, 27): one contact per email, every order once, no error;
+two versions of one order id: one stored, the other answered 409 and recorded as a conflict.
 
 Each thread has its own database connection, so these tests commit for real (transaction=True). On
 PostgreSQL the threads truly race; SQLite's IMMEDIATE transactions make writers wait their turn, which
 only a database file shared by the threads can show (the default in-memory test database cannot).
 """
 
+import json
 import threading
 from decimal import Decimal
 
 import pytest
 from django.conf import settings
 from django.db import connection, connections
+from django.test import Client
 
 from customers.models import Contact, PhoneNumber, Stage
-from orders.models import Order
+from orders.models import Order, OrderConflict
 from orders.payload import placed_order_from_payload
 from orders.services import SyncResult, order_sync_placed
 from tests.factories import ContactFactory
 from tests.orders.test_payload import order_payload
+from tests.orders.test_webhooks import SECRET, URL, sign
 
 THREADS = 20
 
@@ -204,3 +208,78 @@ def test_a_staff_edit_overlapping_an_order_keeps_the_orders_totals(database, mon
     out = io.StringIO()
     call_command("check_contacts", stdout=out)
     assert out.getvalue() == "Checked 1 contact: nothing to repair.\n"
+
+
+def post_at_once(payloads: list[dict]) -> list[tuple[dict, int, dict]]:
+    """POST each payload to the webhook from a thread of its own, all released together; return what each got."""
+    barrier = threading.Barrier(len(payloads))
+    answers: list[tuple[dict, int, bytes]] = []
+
+    def deliver(payload):
+        raw = json.dumps(payload).encode()
+        try:
+            barrier.wait(timeout=30)
+            response = Client(raise_request_exception=False).post(
+                URL, data=raw, content_type="application/json", headers={"X-Shop-Signature": sign(raw)}
+            )
+            # Read in the test, so a 500's HTML page fails on its status, not here in the thread.
+            answers.append((payload, response.status_code, response.content))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=deliver, args=(payload,)) for payload in payloads]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert len(answers) == len(payloads), "a delivery got no answer"
+    return [(payload, status, json.loads(body) if status != 500 else {}) for payload, status, body in answers]
+
+
+def two_versions(order_id: str) -> list[dict]:
+    """The same new order id twice: as first sent, and with another name, quantity and so total."""
+    second = order_payload(id=order_id, total=None)
+    second["customer"] = {**second["customer"], "first_name": "Anne"}
+    second["lines"] = [{**second["lines"][0], "quantity": 3, "total": "42.00"}, second["lines"][1]]
+    return [order_payload(id=order_id), second]
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_two_versions_of_a_new_order_id_racing_store_one_and_answer_the_other_409(database, settings):
+    settings.SHOP_WEBHOOK_SECRET = SECRET
+    ids = [f"40{number:02d}" for number in range(THREADS // 2)]
+    answers = post_at_once([version for order_id in ids for version in two_versions(order_id)])
+    assert sorted(status for _, status, _ in answers) == [201] * len(ids) + [409] * len(ids)
+    assert Order.objects.count() == len(ids)
+    assert Contact.objects.get().orders_count == len(ids)
+    for payload, status, body in answers:
+        order = Order.objects.get(shop_order_id=payload["id"])
+        if status == 201:
+            # The stored order is the version that was answered 201, whole.
+            assert (order.buyer_first_name, order.lines.first().quantity) == (
+                payload["customer"]["first_name"],
+                payload["lines"][0]["quantity"],
+            )
+        else:
+            assert body["order"] == order.pk
+            assert [item["field"] for item in body["differences"]] == [
+                "customer.first_name",
+                "lines[0].quantity",
+                "total",
+            ]
+    assert OrderConflict.objects.count() == len(ids)
+    assert set(OrderConflict.objects.values_list("deliveries", flat=True)) == {1}
+
+
+@racing
+@pytest.mark.parametrize("database", DATABASES)
+def test_one_conflicting_version_delivered_by_ten_threads_at_once_is_one_conflict(database, settings):
+    settings.SHOP_WEBHOOK_SECRET = SECRET
+    first, second = two_versions("4100")
+    assert post_at_once([first])[0][1] == 201
+    answers = post_at_once([second] * (THREADS // 2))
+    assert [status for _, status, _ in answers] == [409] * (THREADS // 2)
+    conflict = OrderConflict.objects.get()
+    assert conflict.deliveries == THREADS // 2
+    assert Order.objects.get().buyer_first_name == "Ann"

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
 from customers.models import Activity, Contact, PhoneNumber
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderConflict, OrderLine
 from orders.services import order_sync_placed
 from tests.factories import ContactFactory
 from tests.orders.test_payload import HUGE, order_payload, with_number
@@ -156,11 +156,42 @@ def test_huge_json_numbers_are_reported_on_their_line_and_the_next_orders_stored
     assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1", "5", "6"]
 
 
+def test_an_order_id_imported_before_with_other_content_is_reported_and_counted_apart(tmp_path):
+    run(write_jsonl(tmp_path, [order_payload(id="1001"), order_payload(id="1002")], name="first.jsonl"))
+    ann = Contact.objects.get()
+    before = (ann.activities.count(), ann.phones.count(), OrderLine.objects.count())
+    stored = Order.objects.get(shop_order_id="1001").total
+    path = write_jsonl(
+        tmp_path,
+        [
+            order_payload(id="1002"),
+            order_payload(id="1003", email="not-an-email"),
+            order_payload(id="1001", shipping="5.95", total="40.45"),
+            order_payload(id="1004", email="bob@example.com"),
+        ],
+    )
+    out, _ = run(path)
+    assert out.splitlines() == [
+        "Created 1 orders (1 new contacts, 0 updated), 1 already imported, 1 sent before with different content, "
+        "skipped 1:",
+        "  line 2: email: Enter a valid email address.",
+        "  line 3 (order 1001): sent before with different content: shipping 4.95 → 5.95, total 39.45 → 40.45; "
+        "the first version is kept",
+    ]
+    assert (ann.activities.count(), ann.phones.count(), OrderLine.objects.count() - 2) == before
+    assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1001", "1002", "1004"]
+    assert Order.objects.get(shop_order_id="1001").total == stored
+    conflict = OrderConflict.objects.get()
+    assert (conflict.order.shop_order_id, conflict.source, conflict.deliveries) == ("1001", "import", 1)
+    run(path)
+    assert OrderConflict.objects.get().deliveries == 2
+
+
 def test_an_order_the_database_refuses_is_reported_and_the_others_stored(tmp_path, monkeypatch):
-    def refuse_1002(*, data, actor):
+    def refuse_1002(*, data, **options):
         if data.shop_order_id == "1002":
             raise DatabaseError("value too long")
-        return order_sync_placed(data=data, actor=actor)
+        return order_sync_placed(data=data, **options)
 
     monkeypatch.setattr("orders.management.commands.import_orders.order_sync_placed", refuse_1002)
     path = write_jsonl(tmp_path, [order_payload(id=str(number)) for number in (1001, 1002, 1003)])

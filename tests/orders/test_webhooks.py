@@ -5,12 +5,13 @@ import hmac
 import json
 
 import pytest
-from django.db import OperationalError
+from django.db import OperationalError, connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from customers.models import Activity, Contact, Stage
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderConflict, OrderLine
 from orders.webhooks import MAX_BODY_BYTES
 from tests.orders.test_payload import HUGE, REFUSED, changed, order_payload, with_number
 
@@ -69,13 +70,83 @@ def test_an_anonymous_post_without_a_csrf_token_is_accepted():
 def test_a_replay_answers_200_and_writes_nothing_more(client):
     first = post(client, order_payload())
     activities = Activity.objects.count()
-    again = post(client, order_payload())
+    with CaptureQueriesContext(connection) as queries:
+        again = post(client, order_payload(email="ann@example.COM", placed_at="2026-03-01T09:15:00Z"))
     assert again.status_code == 200
     assert again.json() == {**first.json(), "created": False}
+    assert [query["sql"] for query in queries if query["sql"].startswith(("INSERT", "UPDATE", "DELETE"))] == []
     assert Order.objects.count() == 1
     assert OrderLine.objects.count() == 2
     assert Activity.objects.count() == activities
+    assert not OrderConflict.objects.exists()
     assert Contact.objects.get().orders_count == 1
+
+
+def resent_with_other_content() -> dict:
+    """The stored order 1001 again, with another first name, city and second line, so another total."""
+    payload = changed("lines.1.quantity", 2)
+    payload["customer"]["first_name"] = "Anne"
+    payload["shipping_address"]["city"] = "Leeds"
+    return {**payload, "total": "45.95"}
+
+
+def test_an_order_id_re_sent_with_other_content_answers_409_with_the_differences(client):
+    first = post(client, order_payload()).json()
+    order = Order.objects.get()
+    stored = (order.buyer_first_name, order.city, order.total, list(order.lines.values_list("quantity", flat=True)))
+    activities = Activity.objects.count()
+    response = post(client, resent_with_other_content())
+    assert response.status_code == 409
+    assert response.json() == {
+        "error": "Order 1001 was sent before with different content; the first version is kept",
+        "order": first["order"],
+        "contact": first["contact"],
+        "created": False,
+        "differences": [
+            {"field": "customer.first_name", "stored": "Ann", "received": "Anne"},
+            {"field": "shipping_address.city", "stored": "York", "received": "Leeds"},
+            {"field": "lines[1].quantity", "stored": 1, "received": 2},
+            {"field": "total", "stored": "39.45", "received": "45.95"},
+        ],
+    }
+    order.refresh_from_db()
+    assert (order.buyer_first_name, order.city, order.total, list(order.lines.values_list("quantity", flat=True))) == (
+        stored
+    )
+    assert Contact.objects.get().first_name == "Ann"
+    assert Activity.objects.count() == activities
+    assert OrderConflict.objects.get().source == "webhook"
+
+
+def test_the_same_conflicting_delivery_again_is_counted_not_added(client):
+    post(client, order_payload())
+    for _ in range(3):
+        assert post(client, resent_with_other_content()).status_code == 409
+    assert OrderConflict.objects.get().deliveries == 3
+
+
+def test_the_order_page_shows_staff_that_a_later_delivery_differed(client, staff_user):
+    post(client, order_payload())
+    post(client, resent_with_other_content())
+    post(client, resent_with_other_content())
+    client.force_login(staff_user)
+    response = client.get(Order.objects.get().get_absolute_url())
+    assert response.status_code == 200
+    html = " ".join(response.content.decode().split())
+    assert "A later delivery of this order differed; the first version is kept" in html
+    assert "Received through the webhook on " in html
+    assert ", 2 times, the last on " in html
+    assert '<th scope="col">Kept (first version)</th><th scope="col">Received later</th>' in html
+    assert '<tr><th scope="row"><code>total</code></th><td>39.45</td><td>45.95</td></tr>' in html
+    assert '<tr><th scope="row"><code>customer.first_name</code></th><td>Ann</td><td>Anne</td></tr>' in html
+
+
+def test_the_order_page_says_nothing_of_deliveries_when_none_differed(client, staff_user):
+    post(client, order_payload())
+    post(client, order_payload())
+    client.force_login(staff_user)
+    response = client.get(Order.objects.get().get_absolute_url())
+    assert "A later delivery" not in response.content.decode()
 
 
 def test_orders_for_case_variants_of_an_email_go_to_one_contact(client):

@@ -2,7 +2,8 @@
 
 The whole file is read and checked first; orders that fail are reported with their line and skipped. The
 rest are stored oldest first, each in its own transaction, so an order that fails to store takes no other
-with it, and running the same file again finds every order already imported and changes nothing.
+with it, and running the same file again finds every order already imported and changes nothing. An order
+id stored before with other content is reported and counted on its own; the stored order is kept.
 """
 
 import csv
@@ -19,6 +20,7 @@ from django.db.models import Max
 
 from customers.models import Contact
 from customers.services import SYSTEM
+from orders.models import DeliverySource
 from orders.payload import PayloadError, payload_from_json, placed_order_from_payload
 from orders.services import PlacedOrderInput, order_sync_placed
 
@@ -62,6 +64,8 @@ class Parsed:
     orders: list[tuple[int, PlacedOrderInput]] = field(default_factory=list)
     # (line, where on the line, e.g. " (order 1003)" or "", reason)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)
+    # Orders stored before with other content, as (line, where, what differs).
+    conflicts: list[tuple[int, str, str]] = field(default_factory=list)
     first_line_of: dict[str, int] = field(default_factory=dict)
 
     def add(self, line: int, payload: object, *, where: str = "", lines_at: list[int] | None = None) -> None:
@@ -115,7 +119,7 @@ class Command(BaseCommand):
         show = self.stderr.isatty() if progress is None else progress
         bar = ProgressBar(self.stderr, total=len(parsed.orders), enabled=show)
         counts = self._store(parsed, bar)
-        self.stdout.write(_summary(counts, parsed.skipped))
+        self.stdout.write(_summary(counts, parsed.skipped, parsed.conflicts))
 
     def _store(self, parsed: Parsed, bar: "ProgressBar") -> dict[str, Any]:
         last_contact_before = Contact.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -123,12 +127,16 @@ class Command(BaseCommand):
         new_contacts: set[int] = set()
         updated_contacts: set[int] = set()
         for done, (line, data) in enumerate(parsed.orders, start=1):
+            where = f" (order {data.shop_order_id})"
             try:
-                result = order_sync_placed(data=data, actor=SYSTEM)
+                result = order_sync_placed(data=data, actor=SYSTEM, source=DeliverySource.IMPORT)
             except DatabaseError as error:
-                parsed.skip(line, f"could not be stored: {error}", where=f" (order {data.shop_order_id})")
+                parsed.skip(line, f"could not be stored: {error}", where=where)
             else:
-                if result.created:
+                if result.conflict is not None:
+                    differs = f"sent before with different content: {result.conflict.summary}"
+                    parsed.conflicts.append((line, where, f"{differs}; the first version is kept"))
+                elif result.created:
                     created += 1
                     pk = result.contact.pk
                     (new_contacts if pk > last_contact_before else updated_contacts).add(pk)
@@ -231,12 +239,15 @@ def _line_of_error(error: PayloadError, line: int, lines_at: list[int] | None) -
     return line
 
 
-def _summary(counts: dict[str, Any], skipped: list[tuple[int, str, str]]) -> str:
+def _summary(counts: dict[str, Any], skipped: list[tuple[int, str, str]], conflicts: list[tuple[int, str, str]]) -> str:
+    # Named only when there are any, so the usual summary stays as short as it was.
+    differing = f"{len(conflicts):,} sent before with different content, " if conflicts else ""
+    reported = sorted(skipped + conflicts)
     lines = [
         f"Created {counts['created']:,} orders ({counts['new']:,} new contacts, {counts['updated']:,} updated), "
-        f"{counts['replayed']:,} already imported, skipped {len(skipped):,}{':' if skipped else '.'}"
+        f"{counts['replayed']:,} already imported, {differing}skipped {len(skipped):,}{':' if reported else '.'}"
     ]
-    lines.extend(f"  line {line}{where}: {reason}" for line, where, reason in sorted(skipped))
+    lines.extend(f"  line {line}{where}: {reason}" for line, where, reason in reported)
     return "\n".join(lines)
 
 
