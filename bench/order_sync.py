@@ -106,6 +106,8 @@ def _queries_per_sync() -> dict[str, int]:
             "4", "ANN@Example.com", first_name="Annie", city="Leeds", phone="+44 20 7946 0123"
         ),
         "replay": _order("1", "ann@example.com"),
+        "re-sent with other content": _order("1", "ann@example.com", first_name="Anne"),
+        "re-sent with the same other content again": _order("1", "ann@example.com", first_name="Anne"),
     }
     counts = {}
     for name, payload in situations.items():
