@@ -182,11 +182,14 @@ SHOP_WEBHOOK_SECRET = os.environ.get("SHOP_WEBHOOK_SECRET", "")
 # counted in the cache; beyond that it answers 429 until the window ends.
 CONTACT_FORM_RATE_LIMIT = int(os.environ.get("CONTACT_FORM_RATE_LIMIT", "5"))
 CONTACT_FORM_RATE_WINDOW = int(os.environ.get("CONTACT_FORM_RATE_WINDOW", str(10 * 60)))
-# The client address is REMOTE_ADDR. Behind a proxy that is the proxy's own address, so every visitor
-# would share one allowance: name the header the proxy sets (e.g. X-Real-IP), and make sure the proxy
-# overwrites it, since a client can send any header it likes. For a list (X-Forwarded-For) the last
-# address is used, the one the proxy appended.
-CONTACT_FORM_CLIENT_ADDRESS_HEADER = os.environ.get("CONTACT_FORM_CLIENT_ADDRESS_HEADER", "").strip()
+# The client address (contacts_crm.client) of the login throttle and the contact form is REMOTE_ADDR.
+# Behind a proxy that is the proxy's own address, so every visitor would share one allowance: name the header
+# the proxy sets (e.g. X-Real-IP), and make sure the proxy overwrites it, since a client can send any header
+# it likes. For a list (X-Forwarded-For) the last address is used, the one the proxy appended. The
+# variable's old name, from when only the contact form used it, is still read.
+CLIENT_ADDRESS_HEADER = (
+    os.environ.get("CLIENT_ADDRESS_HEADER") or os.environ.get("CONTACT_FORM_CLIENT_ADDRESS_HEADER") or ""
+).strip()
 # Phone numbers typed without a country code are read as numbers of this region.
 PHONE_DEFAULT_REGION = os.environ.get("PHONE_DEFAULT_REGION", "GB").upper()
 # The shop sells in one currency; totals per contact are kept in it.

@@ -10,22 +10,11 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
+from contacts_crm.client import client_address
 from customers.inbound import contact_form_submit
 from customers.website_forms import WebsiteContactForm
 
 RATE_LIMIT_MESSAGE = "Too many messages from your network. Try again in a few minutes."
-
-
-def client_address(request: HttpRequest) -> str:
-    """Return the address a request came from: REMOTE_ADDR, or the header a trusted proxy sets."""
-    header = settings.CONTACT_FORM_CLIENT_ADDRESS_HEADER
-    if header:
-        forwarded = request.META.get("HTTP_" + header.upper().replace("-", "_"), "")
-        # With a list, the last entry is the one the proxy appended; those before it came from the client.
-        address = forwarded.rsplit(",", 1)[-1].strip()
-        if address:
-            return address
-    return request.META.get("REMOTE_ADDR", "")
 
 
 def submission_allowed(address: str) -> bool:

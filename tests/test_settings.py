@@ -80,3 +80,22 @@ def test_responses_carry_the_security_headers(client):
     assert response["Referrer-Policy"] == "same-origin"
     assert "default-src 'self'" in response["Content-Security-Policy"]
     assert "frame-ancestors 'none'" in response["Content-Security-Policy"]
+
+
+@pytest.mark.parametrize(
+    ("env", "expected"),
+    [
+        ({"CLIENT_ADDRESS_HEADER": "X-Real-IP"}, "X-Real-IP"),
+        # Deployments configured before the login throttle shared the setting keep working.
+        ({"CONTACT_FORM_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"}, "X-Forwarded-For"),
+        ({"CLIENT_ADDRESS_HEADER": "X-Real-IP", "CONTACT_FORM_CLIENT_ADDRESS_HEADER": "X-Forwarded-For"}, "X-Real-IP"),
+        ({}, "none"),
+    ],
+)
+def test_the_client_address_header_is_read_under_its_new_and_its_old_name(env, expected):
+    clean = {"CLIENT_ADDRESS_HEADER": "", "CONTACT_FORM_CLIENT_ADDRESS_HEADER": "", **env}
+    result = manage(
+        "shell", "-c", "from django.conf import settings; print(settings.CLIENT_ADDRESS_HEADER or 'none')", **clean
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == expected

@@ -5,7 +5,7 @@ import re
 
 import pytest
 from django.db import transaction
-from django.test import Client, RequestFactory
+from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -14,7 +14,7 @@ from hypothesis.extra.django import from_form
 from customers.inbound import contact_form_submit
 from customers.models import Activity, ConsentRecord, Contact, Source
 from customers.website_forms import WebsiteContactForm
-from customers.website_views import RATE_LIMIT_MESSAGE, client_address
+from customers.website_views import RATE_LIMIT_MESSAGE
 from tests.factories import ContactFactory
 from tests.naughty import NAUGHTY_STRINGS
 
@@ -138,20 +138,12 @@ def test_a_client_cannot_dodge_the_limit_with_a_forwarded_for_header_unless_a_pr
     assert client.post(CONTACT_URL, VALID, HTTP_X_FORWARDED_FOR="192.0.2.2").status_code == 429
 
 
-@pytest.mark.parametrize(
-    ("header", "meta", "expected"),
-    [
-        ("", {"HTTP_X_FORWARDED_FOR": "192.0.2.1"}, "10.0.0.1"),
-        ("X-Real-IP", {"HTTP_X_REAL_IP": "192.0.2.1"}, "192.0.2.1"),
-        # The proxy appends the address it saw; what comes before it the client could have made up.
-        ("X-Forwarded-For", {"HTTP_X_FORWARDED_FOR": "203.0.113.9, 192.0.2.1"}, "192.0.2.1"),
-        ("X-Real-IP", {}, "10.0.0.1"),
-    ],
-)
-def test_the_client_address_comes_from_the_configured_proxy_header_only(settings, header, meta, expected):
-    settings.CONTACT_FORM_CLIENT_ADDRESS_HEADER = header
-    request = RequestFactory().post(CONTACT_URL, REMOTE_ADDR="10.0.0.1", **meta)
-    assert client_address(request) == expected
+def test_the_rate_limit_counts_per_address_the_configured_proxy_header_gives(client, settings):
+    settings.CONTACT_FORM_RATE_LIMIT = 1
+    settings.CLIENT_ADDRESS_HEADER = "X-Real-IP"
+    assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.1").status_code == 302
+    assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.2").status_code == 302
+    assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.2").status_code == 429
 
 
 def test_a_post_without_a_csrf_token_is_refused_and_saves_nothing():
