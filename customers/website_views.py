@@ -25,9 +25,10 @@ def submission_allowed(address: str) -> bool:
     cache.add(key, 0, settings.CONTACT_FORM_RATE_WINDOW)
     try:
         count = cache.incr(key)
-    except ValueError:  # the window ended between add and incr
-        cache.add(key, 1, settings.CONTACT_FORM_RATE_WINDOW)
-        count = 1
+    except ValueError:
+        # The window ended between add and incr, so this submission opens the next window; if a simultaneous
+        # one opened it first, this one is counted in it rather than lost.
+        count = 1 if cache.add(key, 1, settings.CONTACT_FORM_RATE_WINDOW) else cache.incr(key)
     return count <= settings.CONTACT_FORM_RATE_LIMIT
 
 

@@ -2,8 +2,10 @@
 (SECURITY.md 14, 17, 19, 25, 31, 36)."""
 
 import re
+from unittest import mock
 
 import pytest
+from django.core.cache import caches
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
@@ -14,7 +16,7 @@ from hypothesis.extra.django import from_form
 from customers.inbound import contact_form_submit
 from customers.models import Activity, ConsentRecord, Contact, Source
 from customers.website_forms import WebsiteContactForm
-from customers.website_views import RATE_LIMIT_MESSAGE
+from customers.website_views import RATE_LIMIT_MESSAGE, submission_allowed
 from tests.factories import ContactFactory
 from tests.naughty import NAUGHTY_STRINGS
 
@@ -144,6 +146,27 @@ def test_the_rate_limit_counts_per_address_the_configured_proxy_header_gives(cli
     assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.1").status_code == 302
     assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.2").status_code == 302
     assert client.post(CONTACT_URL, VALID, HTTP_X_REAL_IP="192.0.2.2").status_code == 429
+
+
+def test_a_submission_is_counted_when_the_window_ends_between_add_and_incr(settings):
+    """The key expires after add; a simultaneous submission opens the next window before this one can."""
+    settings.CONTACT_FORM_RATE_LIMIT = 2
+    backend = caches["default"]
+    real_incr = backend.incr
+    expired = []
+
+    def incr(key, *args, **kwargs):
+        if not expired:
+            expired.append(key)
+            backend.delete(key)
+            backend.add(key, 0, settings.CONTACT_FORM_RATE_WINDOW)
+            real_incr(key)  # the simultaneous submission
+            raise ValueError(f"Key '{key}' not found")
+        return real_incr(key, *args, **kwargs)
+
+    with mock.patch.object(backend, "incr", incr):
+        assert submission_allowed("192.0.2.1")
+        assert not submission_allowed("192.0.2.1"), "the third submission in the window is over the limit of 2"
 
 
 def test_a_post_without_a_csrf_token_is_refused_and_saves_nothing():
