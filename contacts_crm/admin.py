@@ -1,6 +1,20 @@
-"""Admin building blocks: every write the Django admin makes goes through the apps' services."""
+"""Admin building blocks: the superusers-only site, and read-only admins for records only services write.
+
+Every write the Django admin makes to the apps' records goes through the apps' services.
+"""
 
 from django.contrib import admin
+
+from contacts_crm.signin import AdminLoginForm
+
+
+class CrmAdminSite(admin.AdminSite):
+    """The Django admin, for active superusers only: Viewers, Staff and Managers work in the app itself."""
+
+    login_form = AdminLoginForm
+
+    def has_permission(self, request) -> bool:
+        return super().has_permission(request) and request.user.is_superuser
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
