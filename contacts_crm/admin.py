@@ -4,8 +4,9 @@ Every write the Django admin makes to the apps' records goes through the apps' s
 """
 
 from django.contrib import admin
+from django.contrib.auth.decorators import login_not_required
 
-from contacts_crm.signin import AdminLoginForm
+from contacts_crm.signin import AdminLoginForm, with_refusal_status
 
 
 class CrmAdminSite(admin.AdminSite):
@@ -15,6 +16,11 @@ class CrmAdminSite(admin.AdminSite):
 
     def has_permission(self, request) -> bool:
         return super().has_permission(request) and request.user.is_superuser
+
+    # Django's login view carries this mark; an override must repeat it, or the login page would need a login.
+    @login_not_required
+    def login(self, request, extra_context=None):
+        return with_refusal_status(super().login(request, extra_context))
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):

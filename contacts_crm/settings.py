@@ -5,6 +5,7 @@ With DEBUG=false it refuses to start without a real SECRET_KEY and passes `check
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -57,6 +58,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "template_partials",
     "csp",
+    "axes",
     "customers",
     "companies",
     "orders",
@@ -76,6 +78,14 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, as axes asks: it sees every response of a request axes flagged (contacts_crm.signin).
+    "axes.middleware.AxesMiddleware",
+]
+
+# axes' backend comes first so that it refuses a locked-out try before any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "contacts_crm.urls"
@@ -146,9 +156,25 @@ LIST_PAGE_SIZE = 50
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "customers:list"
 LOGOUT_REDIRECT_URL = "login"
-# Failed logins per username and per client address within the window before further tries are refused.
+# Failed logins per username and per client address within the window before further tries are refused,
+# at every door that signs in through authenticate() (the app's login, the admin's). django-axes does the
+# counting, in the database (AccessAttempt, shown in the admin); these settings are its configuration.
 LOGIN_THROTTLE_LIMIT = int(os.environ.get("LOGIN_THROTTLE_LIMIT", "5"))
 LOGIN_THROTTLE_WINDOW = 15 * 60
+AXES_HANDLER = "axes.handlers.database.AxesDatabaseHandler"
+AXES_FAILURE_LIMIT = LOGIN_THROTTLE_LIMIT
+AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_THROTTLE_WINDOW)
+# Each on its own: a username is locked out whatever address tries it, an address whatever usernames it tries.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_CLIENT_IP_CALLABLE = "contacts_crm.client.client_address"
+# A success clears nothing: clearing by username would wipe the failures an attacker ran up from other
+# addresses, and clearing by address would let someone who owns one account reset their count by signing into
+# it between guesses. Counts only run out with time, or `manage.py axes_reset_username` etc.
+AXES_RESET_ON_SUCCESS = False
+# Refused tries are not counted, so a lockout ends LOGIN_THROTTLE_WINDOW after the last real failure, as the
+# message says, however often the person tries meanwhile.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+AXES_LOCKOUT_CALLABLE = "contacts_crm.signin.lockout_response"
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = os.environ.get("TIME_ZONE", "UTC")

@@ -12,7 +12,7 @@ from tests.factories import UserFactory
 
 @pytest.fixture(autouse=True)
 def _clear_cache():
-    """Login throttling counts in the cache; each test starts with none."""
+    """Rate limits and cached counts live in the cache; each test starts with none."""
     cache.clear()
     yield
     cache.clear()

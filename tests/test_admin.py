@@ -9,7 +9,7 @@ from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, U
 
 pytestmark = pytest.mark.django_db
 
-ADMIN_PAGES = ["admin:index", "admin:customers_contact_changelist"]
+ADMIN_PAGES = ["admin:index", "admin:customers_contact_changelist", "admin:axes_accessattempt_changelist"]
 
 
 @pytest.mark.parametrize("url_name", ADMIN_PAGES)
