@@ -197,10 +197,20 @@ def _reduce(picture: Image.Image, mode: str, stored_size: tuple[int, int]) -> Im
     for top in range(0, height, step):
         for left in range(0, width, step):
             tile = picture.crop((left, top, min(left + step, width), min(top + step, height)))
-            reduced.paste(tile.convert(mode).reduce(factor), (left // factor, top // factor))
+            reduced.paste(_converted(tile, mode).reduce(factor), (left // factor, top // factor))
     # Derived images carry their source's info in Pillow; exif_transpose reads the orientation from it.
     reduced.info = picture.info.copy()
     return reduced
+
+
+def _converted(picture: Image.Image, mode: str) -> Image.Image:
+    """Return the picture in mode; 16-bit grey is scaled to 8 bits first, which convert() would clip to white."""
+    if picture.mode == "I;16":
+        picture = picture.convert("I").point(lambda value: value / 256)
+        if "transparency" in picture.info:
+            # The transparent grey goes with it: the 8-bit shade it falls in is transparent.
+            picture.info["transparency"] //= 256
+    return picture.convert(mode)
 
 
 def _encode(picture: Image.Image, output_format: str) -> bytes:

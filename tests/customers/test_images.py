@@ -117,6 +117,27 @@ def test_a_transparent_png_keeps_its_transparency():
     assert opened(result.image).getpixel((20, 20)) == (255, 0, 0, 255)
 
 
+def test_a_16_bit_grey_png_is_scaled_to_8_bits_rather_than_clipped_to_white():
+    data = encoded(Image.new("I;16", (40, 40), 32_768), "PNG")
+    assert Image.open(io.BytesIO(data)).mode == "I;16"
+
+    stored = opened(image_process(upload(data)).image)
+
+    assert stored.mode == "RGB"
+    assert stored.getpixel((20, 20)) == (128, 128, 128)
+
+
+def test_a_16_bit_grey_png_keeps_its_transparent_grey():
+    picture = Image.new("I;16", (40, 40), 0)
+    picture.putpixel((0, 0), 40_000)
+    data = encoded(picture, "PNG", transparency=40_000)
+
+    stored = opened(image_process(upload(data)).image)
+
+    assert stored.getpixel((0, 0))[3] == 0
+    assert stored.getpixel((20, 20)) == (0, 0, 0, 255)
+
+
 def test_an_animated_gif_keeps_only_its_first_frame_as_a_png():
     frames = [Image.new("RGB", (40, 40), colour) for colour in ("red", "blue")]
     data = encoded(frames[0], "GIF", save_all=True, append_images=frames[1:])
