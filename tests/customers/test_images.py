@@ -434,6 +434,19 @@ def test_exif_orientation_is_applied_before_resizing_and_then_dropped():
     assert opened(result.thumbnail).size == (160, 160)
 
 
+@pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP"])
+def test_exif_orientation_survives_decoding_at_reduced_scale(image_format):
+    """A picture over twice the stored size is decoded smaller (JPEG) or reduced in tiles, then turned."""
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    data = encoded(Image.new("RGB", (2400, 1600), "teal"), image_format, exif=exif.tobytes())
+
+    stored = opened(image_process(upload(data)).image)
+
+    assert stored.size == (683, 1024)
+    assert ORIENTATION not in stored.getexif()
+
+
 @pytest.mark.parametrize(
     ("size", "stored_size"),
     [((3000, 2000), (1024, 683)), ((2000, 3000), (683, 1024)), ((200, 100), (200, 100))],
