@@ -1,5 +1,8 @@
 """Contacts as CSV: the column sets, a cell writer that defuses spreadsheet formulas, and the stream.
 
+Every value is written through cell() and every field is quoted, so a cell stays inert whichever separator
+the spreadsheet splits on (comma, semicolon or tab) and on every line of a multi-line cell.
+
 The stream reads the selection a batch at a time (customers.selectors.contacts_for_export) and yields each
 batch as one chunk of CSV text, so memory stays flat whatever the number of rows, and the header leaves at
 once, before any query runs. The web view and `manage.py export_contacts` both consume it. Like a view, it
@@ -14,6 +17,7 @@ stream fills in the row count when it ends, however it ends, and says whether it
 import csv
 import io
 import logging
+import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -43,19 +47,40 @@ FULL, SHOPIFY = "full", "shopify"
 COLUMN_CHOICES = [(FULL, "Full"), (SHOPIFY, "Shopify-compatible")]
 # Excel on Windows reads a CSV as the machine's legacy code page unless the file starts with this.
 BOM = "\ufeff"
-# A spreadsheet reads a cell starting with one of these as a formula (or, for tab, CR and LF, strips them
-# and reads what follows as one); the full-width forms are read as their ASCII twins by some versions.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+# A spreadsheet reads a field starting with one of these as a formula; the full-width forms are read as
+# their ASCII twins by some versions.
+FORMULA_CHARACTERS = "=+-@＝＋－＠"
+# A cell starting with a formula character, or with tab, CR or LF (which a spreadsheet strips, reading
+# what follows as the field), gets a leading `'`.
+FORMULA_STARTS = (*FORMULA_CHARACTERS, "\t", "\r", "\n")
+# Inside a cell, a formula character starts a field of its own in a reader that splits where this file
+# does not: on `;` (Excel in many European locales) or `,` or tab, or at a line break when the reader's
+# quoting falls out of step with ours. The writer's quotes do not cover such a field, so spaces (which a
+# reader may trim) and quote marks may come between: the writer doubles a quote mark, and a reader that
+# splits on `;` can take the pair for an empty quoted string and drop it (Python's csv module does).
+# One pattern, starting with a character class so the regex engine skips to candidates in C.
+FORMULA_INSIDE = re.compile(rf'[;,\t\r\n][ "]*(?=[{re.escape(FORMULA_CHARACTERS)}])')
 NOTHING_TO_EXPORT = "No contacts match this selection, so there is nothing to export."
 
 
-def cell(value: Any) -> str:
-    """Return a value as CSV cell text that no spreadsheet runs: a leading `'` before a formula start.
+def _mark_as_text(match: re.Match[str]) -> str:
+    # A function, not the template r"\g<0>'": CPython 3.11 hands a template to Python code on every sub(),
+    # a function only on a match, and matches are rare.
+    return match[0] + "'"
 
-    The apostrophe is the marker spreadsheets themselves use for "this is text"; the rest of the value is
-    unchanged, so nothing is lost and the cell reads as the person typed it.
+
+def cell(value: Any) -> str:
+    """Return a value as CSV cell text that no spreadsheet runs: `'` before every formula a field could start.
+
+    The apostrophe is the marker spreadsheets themselves use for "this is text". It goes at the start of a
+    cell that starts a formula (FORMULA_STARTS), and before a formula character that follows a separator
+    or line break inside the cell, after any spaces or quote marks (FORMULA_INSIDE). Nothing else changes,
+    so nothing is lost and the cell reads as the person typed it.
     """
     text = "" if value is None else str(value)
+    # search() first: most cells hold no match, and searching is cheaper than an empty sub().
+    if FORMULA_INSIDE.search(text):
+        text = FORMULA_INSIDE.sub(_mark_as_text, text)
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
@@ -259,9 +284,10 @@ def export_csv(
     """
     column_set, cells = COLUMN_SETS[columns], _Writer()
     buffer = io.StringIO()
-    # The excel dialect quotes any cell holding a comma, quote, CR or LF and ends rows with CRLF (RFC 4180),
-    # so no value can add a row or a column.
-    writer = csv.writer(buffer)
+    # The excel dialect ends rows with CRLF and doubles quote marks (RFC 4180). Every field is quoted, not
+    # only those holding a comma, quote, CR or LF: no value can add a row or a column, and a reader that
+    # trims spaces leaves a quoted field alone (LibreOffice's "Trim spaces" runs an unquoted ` =1`).
+    writer = csv.writer(buffer, quoting=csv.QUOTE_ALL)
     rows, finished = 0, False
     try:
         writer.writerow(column_set.header)

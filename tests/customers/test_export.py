@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -15,9 +16,11 @@ from django.http import StreamingHttpResponse
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from companies.models import CompanyAccess, MembershipAccess
-from customers.export import COLUMN_SETS, FORMULA_STARTS, FULL, SHOPIFY, cell, export_csv
+from customers.export import COLUMN_SETS, FORMULA_CHARACTERS, FORMULA_STARTS, FULL, SHOPIFY, cell, export_csv
 from customers.export_views import contact_export
 from customers.models import (
     ConsentChannel,
@@ -166,8 +169,9 @@ class TestColumns:
             "County, state or province": "West Yorkshire",
             "Postcode": "LS1 1AA",
             "Country": "GB",
-            # A cell that starts with + is a formula to a spreadsheet, phone numbers included.
-            "Phones": "'+442071838750 (mobile); +447700900123",
+            # A cell that starts with + is a formula to a spreadsheet, phone numbers included, and so is the
+            # second number to a spreadsheet that splits on ";".
+            "Phones": "'+442071838750 (mobile); '+447700900123",
             "Labels": "Newsletter; VIP",
             "Companies": "Acme (Access all company's tickets); Beta (Access personal tickets only)",
             "Marketing consent": "Unsubscribed",
@@ -264,8 +268,13 @@ class TestColumns:
                 assert not value.startswith(FORMULA_STARTS), value
         first_names = column(rows, "First name" if columns == FULL else "First Name")
         for payload, exported in zip(PAYLOADS, first_names, strict=True):
-            # The rest of the value is unchanged (SECURITY 1).
-            assert exported == (f"'{payload}" if payload.startswith(FORMULA_STARTS) else payload)
+            if payload.startswith(("\t", "\r", "\n")):
+                # The line break or tab is stripped, and it also ends a field or line in some reader, so the
+                # formula after it is marked too.
+                assert exported == f"'{payload[0]}'{payload[1:]}"
+            else:
+                # The rest of the value is unchanged (SECURITY 1).
+                assert exported == (f"'{payload}" if payload.startswith(FORMULA_STARTS) else payload)
 
     @pytest.mark.parametrize(
         ("value", "written"),
@@ -292,6 +301,76 @@ class TestColumns:
     def test_cell_prefixes_exactly_the_formula_starts(self, value, written):
         assert cell(value) == written
 
+    @pytest.mark.parametrize(
+        ("value", "written"),
+        [
+            # After each separator a spreadsheet may split on.
+            ("x;=SUM(1+41);y", "x;'=SUM(1+41);y"),
+            ("x,=SUM(1+41)", "x,'=SUM(1+41)"),
+            ("x\t=SUM(1+41)", "x\t'=SUM(1+41)"),
+            # On every line of a multi-line cell, whichever line break.
+            ("Note\n=1+1", "Note\n'=1+1"),
+            ("Note\r=1+1", "Note\r'=1+1"),
+            ("Note\r\n=1+1", "Note\r\n'=1+1"),
+            ("One\nTwo\n=3\n+4", "One\nTwo\n'=3\n'+4"),
+            # Every formula character, full-width ones included.
+            ("a;+1", "a;'+1"),
+            ("a;-1", "a;'-1"),
+            ("a;@SUM(1)", "a;'@SUM(1)"),
+            ("a;＝1", "a;'＝1"),
+            ("a;＋1", "a;'＋1"),
+            ("a;－1", "a;'－1"),
+            ("a;＠x", "a;'＠x"),
+            # Spaces a reader may trim, and quote marks it may take for the field's own, come between.
+            ("x; =1", "x; '=1"),
+            ("x;   =1", "x;   '=1"),
+            ("x,\t =1", "x,\t '=1"),
+            ('x;"=1"', 'x;"\'=1"'),
+            ('x; " =1', "x; \" '=1"),
+            # Every field of the cell, with the start rule as well.
+            ("=1;=2,=3", "'=1;'=2,'=3"),
+            ("a;;=1", "a;;'=1"),
+            (";=1", ";'=1"),
+            ("\t=1", "'\t'=1"),
+            ("\n-1", "'\n'-1"),
+            ("\r\n@x", "'\r\n'@x"),
+            # Nothing else changes.
+            ("Ann-Marie", "Ann-Marie"),
+            ("2026-03-01", "2026-03-01"),
+            ("a-b", "a-b"),
+            ("2026-02-01T12:00:00+00:00", "2026-02-01T12:00:00+00:00"),
+            ("ann@x.example", "ann@x.example"),
+            ("Newsletter; VIP", "Newsletter; VIP"),
+            ("x;'=1", "x;'=1"),
+            ("1,5", "1,5"),
+            ("a;b,c\td\ne", "a;b,c\td\ne"),
+            ("x;y=1", "x;y=1"),
+        ],
+    )
+    def test_cell_marks_a_formula_after_a_separator_or_line_break(self, value, written):
+        assert cell(value) == written
+
+    @settings(max_examples=300, deadline=None)
+    @given(st.text(alphabet=[*FORMULA_STARTS, ";", ",", " ", '"', "'", "a", "1"]) | st.text())
+    def test_no_field_of_any_reader_starts_a_formula_and_only_apostrophes_are_added(self, value):
+        written = cell(value)
+        assert not written.startswith(FORMULA_STARTS)
+        first, *fields = re.split(r"[;,\t\r\n]", written)
+        assert not first.startswith(tuple(FORMULA_CHARACTERS))
+        for field in fields:
+            assert not field.lstrip(' "').startswith(tuple(FORMULA_CHARACTERS)), (value, written)
+        # The value itself, with an apostrophe inserted before some characters and nothing else.
+        assert re.fullmatch("'?" + "'?".join(map(re.escape, value)), written, re.DOTALL), (value, written)
+
+    def test_every_field_is_quoted(self, staff_client):
+        """A reader that trims spaces leaves a quoted field alone, so ` =1` stays text."""
+        ContactFactory(first_name=" =1", last_name="Lee", email="ann@x.example", orders_count=2)
+        body = body_of(staff_client.post(EXPORT, {"download": "1", "columns": FULL, "scope": "all"}))
+        header, row = body.split("\r\n")[:2]
+        assert header.startswith('"Contact ID","First name","Last name","Email",')
+        assert '," =1","Lee","ann@x.example",' in row
+        assert row.endswith(',"2","0.00","","no"')
+
 
 class TestDownload:
     def test_the_file_is_named_for_today_streamed_and_never_cached(self, staff_client):
@@ -310,7 +389,7 @@ class TestDownload:
         ContactFactory(first_name="Zoë")
         response = staff_client.post(EXPORT, {"download": "1", "scope": "all", "columns": FULL, "bom": "on"})
         raw = b"".join(response.streaming_content)
-        assert raw.startswith(b"\xef\xbb\xbfContact ID,")
+        assert raw.startswith(b'\xef\xbb\xbf"Contact ID",')
         assert "Zoë" in raw.decode("utf-8-sig")
 
     def test_the_header_leaves_before_any_query(self, staff_client, django_assert_num_queries):
@@ -320,7 +399,7 @@ class TestDownload:
         chunks = iter(response.streaming_content)
         with django_assert_num_queries(0):
             first = next(chunks)
-        assert first.decode().startswith("Contact ID,First name,")
+        assert first.decode().startswith('"Contact ID","First name",')
         assert len(rows_of(b"".join(chunks).decode())) == 1
 
     def test_one_chunk_per_batch(self):
@@ -698,7 +777,7 @@ class TestCommand:
         query = f"labels={vip.pk}&q=ann&sort=-created&cursor=abc"
         self.run("--query", query, "--columns", "shopify", "--bom", "-o", str(target))
         raw = target.read_bytes()
-        assert raw.startswith(b"\xef\xbb\xbfCustomer ID,")
+        assert raw.startswith(b'\xef\xbb\xbf"Customer ID",')
         assert column(rows_of(raw.decode("utf-8-sig")), "Email") == ["ann@x.ex"]
         log = ExportLog.objects.get()
         assert log.filters == {"scope": "filter", "filters": f"q=ann&labels={vip.pk}", "finished": True}
@@ -718,6 +797,24 @@ class TestCommand:
         with pytest.raises(CommandError, match=message.replace("(", r"\(").replace(".", r"\.")):
             self.run(*args)
         assert not ExportLog.objects.exists()
+
+    def test_the_command_writes_cells_by_the_same_rule(self, tmp_path):
+        """`manage.py export_contacts` streams through the same writer: every field quoted, every formula marked."""
+        contact = ContactFactory(first_name="x;=SUM(1+41);y", last_name="=1+1", email="ann@x.ex")
+        ConsentRecord.objects.create(
+            contact=contact,
+            state=ConsentState.SUBSCRIBED,
+            source=ConsentSource.STAFF,
+            given_at=datetime(2026, 2, 1, 12, 0, tzinfo=UTC),
+            collected_how="Note\n=1+1",
+        )
+        target = tmp_path / "contacts.csv"
+        self.run("-o", str(target))
+        text = target.read_text(encoding="utf-8")
+        assert f'"{contact.pk}","x;\'=SUM(1+41);y","\'=1+1","ann@x.ex",' in text
+        assert column(rows_of(text), "Marketing consent history") == [
+            "2026-02-01T12:00:00+00:00 Email: Subscribed (Staff, Unknown) Note\n'=1+1"
+        ]
 
     def test_an_output_path_that_cannot_be_written(self, tmp_path):
         ContactFactory()
