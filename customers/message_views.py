@@ -33,7 +33,7 @@ def message_compose(request: HttpRequest, pk: int) -> HttpResponse:
         status = activity.data["status"]
         if status == messaging.MessageStatus.FAILED:
             reason = activity.data["reason"]
-            form.add_error(None, f"The message could not be sent: {reason}. Nothing was lost; try again.")
+            form.add_error(None, f"The message could not be sent: {reason}; nothing was sent. Your text is kept below.")
         else:
             # Queued only when something wrapped this request in a transaction, so the mail is still to go.
             sent = status == messaging.MessageStatus.SENT

@@ -10,8 +10,8 @@ the same Activity. Its keys, for anyone rendering or reading the log:
     data["from"]      the From header used (settings.DEFAULT_FROM_EMAIL)
     data["reply_to"]  the sender's own email address, where replies go; "" when they have none
     data["subject"]   the subject, one line
-    data["reason"]    failed only: why, in words staff can act on ("the mail server could not be reached")
-    data["error"]     failed only: the exception class and its text, for whoever looks after the mail server
+    data["reason"]    failed only: why, in plain words staff can act on ("the mail server refused the
+                      connection"); the technical detail goes to the server's log only, never to the history
 
 Activity.body is what the log shows as text: a headline saying what happened ("Message sent to
 ann@example.com"), "Subject: …", a blank line, then the message text exactly as sent. The headline and
@@ -20,6 +20,8 @@ subject lines never contain a line break, so message_text() can take the text ba
 
 import logging
 import smtplib
+import socket
+import ssl
 from functools import partial
 from typing import Any
 
@@ -41,8 +43,6 @@ BODY_MAX_LENGTH = 20_000
 # Everything str.splitlines() breaks on. Django refuses only CR and LF in headers; the rest would still
 # break a subject line in some mail programs, so none of them may reach a header either.
 LINE_BREAKS = frozenset("\n\r\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029")
-# Beyond this the text of a mail server's answer is noise; the start says what went wrong.
-REASON_MAX_LENGTH = 200
 
 
 class MessageStatus(models.TextChoices):
@@ -89,13 +89,12 @@ def _body(*, data: dict[str, Any], text: str) -> str:
     return f"{headline}\nSubject: {data['subject']}\n\n{text}"
 
 
-def _one_line(text: str) -> str:
-    line = " ".join(text.split())
-    return line if len(line) <= REASON_MAX_LENGTH else line[: REASON_MAX_LENGTH - 1] + "…"
-
-
 def failure_reason(error: Exception) -> str:
-    """Return, in words staff can act on, why the mail server did not take a message."""
+    """Return, in plain words staff can act on, why the mail server did not take a message.
+
+    Never the exception's own text: that can carry file paths, host names and library internals, which
+    belong in the server's log (where _deliver writes them), not in a contact's history.
+    """
     if isinstance(error, smtplib.SMTPRecipientsRefused):
         return "the mail server refused the recipient's address"
     if isinstance(error, smtplib.SMTPSenderRefused):
@@ -103,16 +102,24 @@ def failure_reason(error: Exception) -> str:
     if isinstance(error, smtplib.SMTPAuthenticationError):
         return "the mail server did not accept our login"
     if isinstance(error, smtplib.SMTPResponseException):
-        answer = error.smtp_error.decode(errors="replace") if isinstance(error.smtp_error, bytes) else error.smtp_error
-        return _one_line(f"the mail server answered {error.smtp_code} {answer}")
+        if 400 <= error.smtp_code < 500:
+            return f"the mail server is not taking messages just now (it answered {error.smtp_code})"
+        return f"the mail server refused the message (it answered {error.smtp_code})"
     if isinstance(error, smtplib.SMTPServerDisconnected):
         return "the mail server closed the connection"
     if isinstance(error, smtplib.SMTPException):
-        return _one_line(str(error)) or "the mail server reported an error"
+        return "the mail server could not take the message"
+    if isinstance(error, ConnectionRefusedError):
+        return "the mail server refused the connection"
+    if isinstance(error, TimeoutError):
+        return "the mail server did not answer in time"
+    if isinstance(error, socket.gaierror):
+        return "the mail server's address could not be found"
+    if isinstance(error, ssl.SSLError):
+        return "a secure connection to the mail server could not be made"
     if isinstance(error, OSError):
-        # Connection refused, unknown host, timeouts, TLS failures: all on the way to the server.
         return "the mail server could not be reached"
-    return _one_line(f"{type(error).__name__}: {error}")
+    return "the message could not be handed to the mail server"
 
 
 def _deliver(activity: Activity, email: EmailMessage, text: str) -> None:
@@ -121,11 +128,7 @@ def _deliver(activity: Activity, email: EmailMessage, text: str) -> None:
         email.send()
     except Exception as error:  # The mail server is the outside world: any failure is an outcome to record.
         logger.warning("Message %s to contact %s was not sent", activity.pk, activity.contact_id, exc_info=True)
-        activity.data |= {
-            "status": MessageStatus.FAILED,
-            "reason": failure_reason(error),
-            "error": _one_line(f"{type(error).__name__}: {error}"),
-        }
+        activity.data |= {"status": MessageStatus.FAILED, "reason": failure_reason(error)}
     else:
         activity.data["status"] = MessageStatus.SENT
     activity.body = _body(data=activity.data, text=text)

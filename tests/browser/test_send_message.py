@@ -63,7 +63,9 @@ def test_a_failed_send_keeps_the_text_and_can_be_sent_again(signed_in: Page, liv
     page.get_by_role("button", name="Send message").click()
 
     summary = page.get_by_role("alert")
-    expect(summary).to_contain_text("The message could not be sent: the mail server closed the connection.")
+    expect(summary).to_contain_text(
+        "The message could not be sent: the mail server closed the connection; nothing was sent."
+    )
     expect(summary).to_be_focused()
     expect(page).to_have_title("Error: Send message to Ann Lee · Contacts CRM")
     expect(page.get_by_label("Subject")).to_have_value("Your order")
