@@ -6,6 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 
 from contacts_crm.models import AddressFields, TimeStampedModel
@@ -44,13 +45,18 @@ class Order(AddressFields, TimeStampedModel):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What order lists sort by, newest first: when the order was placed, or, for a draft, when it was started.
+    # Computed by the database so every list and its index agree, whichever way an order was written.
+    list_date = models.GeneratedField(
+        expression=Coalesce("placed_at", "created_at"), output_field=models.DateTimeField(), db_persist=True
+    )
 
     class Meta:
-        ordering = ["-created_at", "-id"]
+        ordering = ["-list_date", "-id"]
         indexes = [
-            models.Index(fields=["contact", "-placed_at"], name="order_contact_history_idx"),
-            models.Index(fields=["status", "-created_at", "-id"], name="order_status_created_idx"),
-            models.Index(fields=["-created_at", "-id"], name="order_created_idx"),
+            models.Index(fields=["contact", "-list_date", "-id"], name="order_contact_history_idx"),
+            models.Index(fields=["status", "-list_date", "-id"], name="order_status_listed_idx"),
+            models.Index(fields=["-list_date", "-id"], name="order_listed_idx"),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),

@@ -12,8 +12,11 @@ from orders.models import COUNTED_STATUSES, Order, OrderStatus
 
 
 def order_list(*, status: str | None = None, contact: Contact | None = None) -> QuerySet[Order]:
-    """Return orders, newest first, with their contact loaded; optionally of one status or one contact."""
-    orders = Order.objects.select_related("contact").order_by("-created_at", "-id")
+    """Return orders, newest first by placed date (drafts by when they were started), with their contact loaded.
+
+    Optionally of one status or one contact.
+    """
+    orders = Order.objects.select_related("contact").order_by("-list_date", "-id")
     if status in OrderStatus.values:
         orders = orders.filter(status=status)
     if contact is not None:
@@ -37,8 +40,8 @@ CONTACT_ORDERS_SHOWN = 10
 
 
 def orders_for_contact(*, contact: Contact) -> list[Order]:
-    """Return a contact's latest orders, newest first (drafts by when they were started)."""
-    return list(contact.orders.order_by("-created_at", "-id")[:CONTACT_ORDERS_SHOWN])
+    """Return a contact's latest orders, newest first by placed date (drafts by when they were started)."""
+    return list(contact.orders.order_by("-list_date", "-id")[:CONTACT_ORDERS_SHOWN])
 
 
 @dataclass(frozen=True)

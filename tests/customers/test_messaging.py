@@ -3,8 +3,8 @@ nothing (SECURITY.md 14, 23, 24, 25, 31)."""
 
 import re
 import smtplib
-import ssl
 import socket
+import ssl
 from html import unescape
 
 import pytest
