@@ -156,7 +156,7 @@ class DraftOrderForm(forms.Form):
         if line_rows is None:
             line_rows = [
                 {"name": line.name, "sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
-                for line in order.lines.all()
+                for line in (order.lines.all() if order.pk else ())
             ]
         self.lines = LineFormSet(initial=line_rows or [{"quantity": 1}], prefix=LINES_PREFIX)
 

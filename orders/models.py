@@ -80,6 +80,8 @@ class Order(AddressFields, TimeStampedModel):
 
     @property
     def number(self) -> str:
+        if self.pk is None:
+            return "New order"
         if self.shop_order_id:
             return f"#{self.shop_order_id}"
         # Orders staff drafted here carry a D, so they can never be mistaken for the shop's own numbers.

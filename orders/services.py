@@ -274,25 +274,56 @@ def _lines_create(*, order: Order, lines: Sequence[LineInput]) -> None:
     )
 
 
-@transaction.atomic
-def draft_order_create(*, contact: Contact, actor: Actor) -> Order:
-    """Start a draft order for a contact, prefilled with its email, name, first phone and address."""
+def draft_buyer_prefill(*, contact: Contact) -> dict[str, str]:
+    """Return what a new draft's buyer details start as: the contact's name, first phone and address."""
     phone = contact.phones.order_by("position", "id").values_list("number", flat=True).first() or ""
-    order = Order.objects.create(
+    return {
+        "buyer_first_name": contact.first_name,
+        "buyer_last_name": contact.last_name,
+        "buyer_phone": phone,
+        **{field: getattr(contact, field) for field in Contact.ADDRESS_FIELDS},
+    }
+
+
+def draft_order_unsaved(*, contact: Contact) -> Order:
+    """Return the draft a new order form starts from, prefilled and not stored: Cancel leaves nothing behind."""
+    return Order(
         status=OrderStatus.DRAFT,
         contact=contact,
         buyer_email=contact.email,
-        buyer_first_name=contact.first_name,
-        buyer_last_name=contact.last_name,
-        buyer_phone=phone,
         currency=settings.SHOP_CURRENCY,
-        created_by=actor.user,
-        **{field: getattr(contact, field) for field in Contact.ADDRESS_FIELDS},
+        **draft_buyer_prefill(contact=contact),
     )
+
+
+@transaction.atomic
+def draft_order_create(
+    *,
+    contact: Contact,
+    actor: Actor,
+    lines: Sequence[LineInput] = (),
+    buyer: dict[str, str] | None = None,
+    shipping: Decimal = Decimal("0"),
+    tax: Decimal = Decimal("0"),
+) -> Order:
+    """Store a draft order for a contact, with its lines; buyer details not given are the contact's own."""
+    order = draft_order_unsaved(contact=contact)
+    for name, value in (buyer or {}).items():
+        setattr(order, name, value)
+    order.created_by = actor.user
+    _totals_set(order=order, lines=lines, shipping=shipping, tax=tax)
+    order.save()
+    _lines_create(order=order, lines=lines)
     activity_record(
         contact=contact, event="order_drafted", actor=actor, body=f"{order.number} created", data={"order": order.pk}
     )
     return order
+
+
+def _totals_set(*, order: Order, lines: Sequence[LineInput], shipping: Decimal, tax: Decimal) -> None:
+    subtotal = sum(_line_totals(lines), Decimal("0"))
+    order.subtotal, order.shipping, order.tax = subtotal, shipping, tax
+    order.total = subtotal + shipping + tax
 
 
 class NotADraft(Exception):
@@ -319,9 +350,7 @@ def draft_order_update(
     order = _draft_locked(order)
     for name, value in buyer.items():
         setattr(order, name, value)
-    subtotal = sum(_line_totals(lines), Decimal("0"))
-    order.subtotal, order.shipping, order.tax = subtotal, shipping, tax
-    order.total = subtotal + shipping + tax
+    _totals_set(order=order, lines=lines, shipping=shipping, tax=tax)
     order.save()
     _lines_replace(order=order, lines=lines)
     return order

@@ -5,7 +5,7 @@ from django.core.paginator import Paginator
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_http_methods
 
 from customers.selectors import contacts_live
 from customers.services import Actor
@@ -34,23 +34,44 @@ def order_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "orders/order_detail.html", {"order": order})
 
 
+def _draft_form(request: HttpRequest, order: Order) -> DraftOrderForm:
+    if request.method != "POST":
+        return DraftOrderForm(order=order)
+    return DraftOrderForm.with_row_action(request.POST, order=order) or DraftOrderForm(request.POST, order=order)
+
+
+def _draft_saved(request: HttpRequest, order: Order, placing: bool) -> HttpResponse:
+    messages.success(request, f"Order {order.number} placed." if placing else "Draft saved.")
+    return redirect(order.contact if placing and order.contact else order)
+
+
 @permission_required("orders.add_order", raise_exception=True)
-@require_POST
+@require_http_methods(["GET", "POST"])
 def draft_create(request: HttpRequest, contact_pk: int) -> HttpResponse:
     contact = get_object_or_404(contacts_live(), pk=contact_pk)
-    order = services.draft_order_create(contact=contact, actor=Actor.staff(request.user))
-    messages.success(request, f"{order.number} created for {contact.display_name}. Add the items, then save.")
-    return redirect("orders:draft_update", pk=order.pk)
+    order = services.draft_order_unsaved(contact=contact)
+    form = _draft_form(request, order)
+    if form.is_bound and form.is_valid():
+        placing = DraftOrderForm.PLACE in request.POST
+        if not form.line_inputs():
+            form.add_error(None, "Add at least one item to save the order, or choose Cancel.")
+        else:
+            actor = Actor.staff(request.user)
+            with transaction.atomic():
+                order = services.draft_order_create(
+                    contact=contact, actor=actor, lines=form.line_inputs(), buyer=form.buyer(), **form.amounts()
+                )
+                if placing:
+                    order = services.draft_order_place(order=order, actor=actor)
+            return _draft_saved(request, order, placing)
+    return render(request, "orders/draft_form.html", {"form": form, "order": order})
 
 
 @permission_required("orders.change_order", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def draft_update(request: HttpRequest, pk: int) -> HttpResponse:
     order = get_object_or_404(selectors.drafts(), pk=pk)
-    if request.method != "POST":
-        form = DraftOrderForm(order=order)
-    else:
-        form = DraftOrderForm.with_row_action(request.POST, order=order) or DraftOrderForm(request.POST, order=order)
+    form = _draft_form(request, order)
     if form.is_bound and form.is_valid():
         placing = DraftOrderForm.PLACE in request.POST
         try:
@@ -66,8 +87,7 @@ def draft_update(request: HttpRequest, pk: int) -> HttpResponse:
         except services.EmptyDraft:
             form.add_error(None, "Add at least one item before marking the order as placed.")
         else:
-            messages.success(request, f"Order {order.number} placed." if placing else "Draft saved.")
-            return redirect(order.contact if placing and order.contact else order)
+            return _draft_saved(request, order, placing)
     return render(request, "orders/draft_form.html", {"form": form, "order": order})
 
 

@@ -24,7 +24,7 @@ def test_a_draft_order_from_a_leads_page_marked_as_placed_makes_a_customer(signe
     expect(page.get_by_text("Lead", exact=True)).to_be_visible()
     page.get_by_role("button", name="Create new order").click()
 
-    expect(page.get_by_role("heading", name="Draft D", level=1)).to_be_visible()
+    expect(page.get_by_role("heading", name="New order", level=1)).to_be_visible()
     expect(page.get_by_label("First name")).to_have_value("Ann")
     expect(page.get_by_label("Town or city")).to_have_value("Leeds")
     page.get_by_label("Item for item 1").fill("Ceramic mug")

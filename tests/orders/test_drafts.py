@@ -109,15 +109,45 @@ def lines_post(rows, **fields) -> dict:
     return data
 
 
-def test_create_new_order_on_the_contact_page_opens_the_prefilled_draft(staff_client, lead):
+def test_create_new_order_on_the_contact_page_opens_the_prefilled_draft_and_stores_it_on_save(staff_client, lead):
     assert "Create new order" in staff_client.get(lead.get_absolute_url()).content.decode()
-    response = staff_client.post(reverse("orders:draft_create", args=[lead.pk]), follow=True)
-    order = Order.objects.get()
-    assert response.redirect_chain == [(reverse("orders:draft_update", args=[order.pk]), 302)]
-    html = response.content.decode()
+    page = staff_client.get(reverse("orders:draft_create", args=[lead.pk]))
+    html = page.content.decode()
+    assert "<h1>New order</h1>" in html
     assert 'value="Ann"' in html
     assert 'value="+44 7400 123456"' in html
     assert "ann@example.com" in html
+    assert not Order.objects.exists()
+    data = lines_post([("Mug", "MUG-1", "2", "12.50")], buyer_first_name="Ann", buyer_phone="07400 123456")
+    response = staff_client.post(reverse("orders:draft_create", args=[lead.pk]), data, follow=True)
+    order = Order.objects.get()
+    assert response.redirect_chain == [(order.get_absolute_url(), 302)]
+    assert "Draft saved." in response.content.decode()
+    assert (order.status, order.total, order.buyer_email, order.buyer_phone) == (
+        OrderStatus.DRAFT,
+        Decimal("25.00"),
+        "ann@example.com",
+        "+447400123456",
+    )
+    assert Activity.objects.get(contact=lead, event="order_drafted").body == f"Draft D{order.pk} created"
+
+
+def test_a_new_order_cancelled_or_saved_without_items_leaves_nothing_behind(staff_client, lead):
+    page = staff_client.get(reverse("orders:draft_create", args=[lead.pk])).content.decode()
+    assert f'href="{lead.get_absolute_url()}">Cancel</a>' in page
+    response = staff_client.post(reverse("orders:draft_create", args=[lead.pk]), lines_post([], buyer_first_name="Ann"))
+    assert response.status_code == 200
+    assert "Add at least one item to save the order, or choose Cancel." in response.content.decode()
+    assert not Order.objects.exists()
+    assert not Activity.objects.filter(event="order_drafted").exists()
+
+
+def test_a_new_order_can_be_marked_as_placed_at_once(staff_client, lead):
+    data = lines_post([("Mug", "", "1", "10")], buyer_first_name="Ann", place="1")
+    response = staff_client.post(reverse("orders:draft_create", args=[lead.pk]), data)
+    assert response.url == lead.get_absolute_url()
+    assert Order.objects.get().status == OrderStatus.PLACED
+    assert Contact.objects.get(pk=lead.pk).stage == Stage.CUSTOMER
 
 
 def test_mark_as_placed_from_the_form_saves_the_lines_and_lands_on_the_customer(staff_client, lead, actor):
@@ -196,6 +226,7 @@ def test_viewers_cannot_draft_edit_or_delete(client, viewer, lead, actor):
     order = draft_order_create(contact=lead, actor=actor)
     client.force_login(viewer)
     assert "Create new order" not in client.get(lead.get_absolute_url()).content.decode()
+    assert client.get(reverse("orders:draft_create", args=[lead.pk])).status_code == 403
     assert client.post(reverse("orders:draft_create", args=[lead.pk])).status_code == 403
     assert client.post(reverse("orders:draft_update", args=[order.pk]), lines_post([], place="1")).status_code == 403
     assert client.post(reverse("orders:draft_delete", args=[order.pk])).status_code == 403
