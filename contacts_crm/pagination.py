@@ -197,11 +197,11 @@ def count_rows(queryset: QuerySet) -> RowCount:
     return RowCount(_round(max(estimate, capped)), exact=False)
 
 
-def count_page(queryset: QuerySet, page: KeysetPage, *, from_start: bool) -> RowCount:
-    """Return how many rows match, free when the first page already holds them all."""
+def count_from_page(page: KeysetPage, *, from_start: bool) -> RowCount | None:
+    """Return how many rows match when the first page already holds them all, free; else None (count them)."""
     if from_start and not page.has_next:
         return RowCount(len(page.rows), exact=True)
-    return count_rows(queryset)
+    return None
 
 
 def _round(value: int) -> int:

@@ -184,6 +184,33 @@ class ContactListQuery:
         return self.filterset.qs
 
     @cached_property
+    def stage(self) -> str:
+        return self.filterset.form.cleaned_data.get("stage") or ""
+
+    @cached_property
+    def contacts_any_stage(self) -> QuerySet:
+        """Return the contacts the search and filters match whatever their stage: what the tabs count."""
+        queryset = self.filterset.queryset.all()
+        for name, value in self.filterset.form.cleaned_data.items():
+            if name != "stage":
+                queryset = self.filterset.filters[name].filter(queryset, value)
+        return queryset
+
+    @cached_property
+    def tab_links(self) -> dict[str, str]:
+        """Return, per tab (all, customer, lead), the link to it that keeps the search, filters and sort."""
+        links = {}
+        for stage in ("", *Stage.values):
+            params = self.filters.copy()
+            params.pop("stage", None)
+            if stage:
+                params["stage"] = stage
+            if self.sort != DEFAULT_SORT:
+                params["sort"] = self.sort
+            links[stage or "all"] = self._url(params)
+        return links
+
+    @cached_property
     def filters(self) -> QueryDict:
         return filter_params(self.params)
 

@@ -48,14 +48,20 @@ def contact_trashed_by_email(*, email: str) -> Contact | None:
     )
 
 
-def contact_stage_counts() -> dict[str, RowCount]:
-    """Return how many live contacts there are in all and per stage: exact when cheap, else estimated."""
-    contacts = contacts_live()
-    return {
-        "all": count_rows(contacts),
-        Stage.CUSTOMER: count_rows(contacts.filter(stage=Stage.CUSTOMER)),
-        Stage.LEAD: count_rows(contacts.filter(stage=Stage.LEAD)),
+def contact_stage_counts(
+    *, contacts: QuerySet[Contact], known: dict[str, RowCount] | None = None
+) -> dict[str, RowCount]:
+    """Return how many of these contacts there are in all and per stage: exact when cheap, else estimated.
+
+    A count already `known` (the list's first page showed every match of its tab) is not asked again.
+    """
+    tabs = {
+        "all": contacts,
+        Stage.CUSTOMER: contacts.filter(stage=Stage.CUSTOMER),
+        Stage.LEAD: contacts.filter(stage=Stage.LEAD),
     }
+    known = known or {}
+    return {tab: known[tab] if tab in known else count_rows(matching) for tab, matching in tabs.items()}
 
 
 def contact_list_page(

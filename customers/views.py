@@ -20,7 +20,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from companies.selectors import memberships_for_contact
 from companies.services import contact_memberships_set
-from contacts_crm.pagination import count_page
+from contacts_crm.pagination import count_from_page
 from contacts_crm.templatetags.crm import money
 from customers import selectors, services
 from customers.filters import ContactListQuery
@@ -44,12 +44,19 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         cursor=query.cursor,
         last=query.last,
     )
+    # The tabs count what the search and filters match; the open tab's count is the list's own, free when
+    # its first page holds every match.
+    tab = query.stage or "all"
+    shown = count_from_page(page, from_start=query.from_start)
+    counts = selectors.contact_stage_counts(contacts=query.contacts_any_stage, known={tab: shown} if shown else {})
     context = {
         "query": query,
         "page": page,
         "rows": _contact_rows(page.rows),
-        "count": count_page(query.contacts, page, from_start=query.from_start),
-        "counts": selectors.contact_stage_counts(),
+        "count": counts[tab],
+        "counts": counts,
+        # Tells the first-use empty state from "no contacts found"; asked only when nothing matches.
+        "has_contacts": bool(counts["all"].value) or selectors.contacts_live().exists(),
         "labels": labels,
     }
     # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.

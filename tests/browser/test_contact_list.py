@@ -78,3 +78,20 @@ def test_ticking_rows_and_removing_a_label(live_server, signed_in: Page):
     page.get_by_role("button", name="Remove label").click()
     expect(page.get_by_text("Label VIP removed from 1 contact.")).to_be_visible()
     assert list(vip.contacts.all()) == [bob]
+
+
+def test_the_tab_counts_follow_the_search_as_it_is_typed(live_server, signed_in: Page):
+    page = signed_in
+    ContactFactory(first_name="Ann", last_name="Lee", stage=Stage.LEAD)
+    ContactFactory(first_name="Anna", last_name="Ray", stage=Stage.CUSTOMER)
+    ContactFactory(first_name="Bob", last_name="Ray", stage=Stage.CUSTOMER)
+    page.reload()
+    tabs = page.get_by_role("navigation", name="Contact stages")
+    expect(tabs.get_by_role("link", name="All 3")).to_be_visible()
+    page.get_by_label("Search contacts").fill("ann")
+    expect(tabs.get_by_role("link", name="All 2")).to_be_visible()
+    expect(tabs.get_by_role("link", name="Customers 1")).to_be_visible()
+    tabs.get_by_role("link", name="Leads 1").click()
+    expect(page.get_by_role("link", name="Ann Lee")).to_be_visible()
+    expect(page.get_by_role("link", name="Anna Ray")).to_have_count(0)
+    expect(page.get_by_label("Search contacts")).to_have_value("ann")

@@ -32,6 +32,39 @@ def test_the_list_shows_tabs_with_counts_and_one_row_per_contact(staff_client):
     assert "Showing 2 of 2" in html
 
 
+def tab_counts(html: str) -> dict[str, str]:
+    return dict(re.findall(r'>(All|Customers|Leads) <span class="tabs__count">([^<]+)</span>', html))
+
+
+def test_the_tab_counts_follow_the_search_and_filters_and_the_tabs_keep_them(staff_client):
+    ContactFactory(first_name="Ann", email="ann@x.example", stage=Stage.LEAD)
+    ContactFactory(first_name="Anna", email="anna@x.example", stage=Stage.CUSTOMER, orders_count=1)
+    ContactFactory(first_name="Bob", email="bob@x.example", stage=Stage.CUSTOMER, orders_count=1)
+    html = html_of(staff_client.get(LIST, {"q": "ann"}))
+    assert tab_counts(html) == {"All": "2", "Customers": "1", "Leads": "1"}
+    assert 'href="/contacts/?q=ann&amp;stage=customer"' in html
+    html = html_of(staff_client.get(LIST, {"q": "ann", "stage": "customer", "has_orders": "yes"}))
+    assert tab_counts(html) == {"All": "1", "Customers": "1", "Leads": "0"}
+    assert "Showing 1 of 1" in html
+    assert 'href="/contacts/?q=ann&amp;has_orders=yes"' in html
+
+
+def test_a_search_typed_with_htmx_sends_the_new_tab_counts_out_of_band(staff_client):
+    ContactFactory(first_name="Ann", stage=Stage.LEAD)
+    ContactFactory(first_name="Bob", stage=Stage.CUSTOMER)
+    html = html_of(staff_client.get(LIST, {"q": "bob"}, headers={"HX-Request": "true"}))
+    assert '<nav id="stage-tabs" class="tabs" aria-label="Contact stages" hx-swap-oob="true">' in html
+    assert tab_counts(html) == {"All": "1", "Customers": "1", "Leads": "0"}
+
+
+def test_a_search_that_finds_nobody_says_so_rather_than_inviting_a_first_contact(staff_client):
+    ContactFactory(first_name="Ann")
+    html = html_of(staff_client.get(LIST, {"q": "zzz"}))
+    assert tab_counts(html) == {"All": "0", "Customers": "0", "Leads": "0"}
+    assert "No contacts found — try changing the filters or search term." in html
+    assert 'aria-label="Contacts"' in html  # the search form stays, so the term can be changed
+
+
 def test_a_row_shows_the_first_phone_and_labels_and_companies_by_name(staff_client):
     ann = ContactFactory(email="ann@x.example")
     PhoneNumberFactory(contact=ann, number="+442071800002", position=1)
