@@ -18,18 +18,54 @@ class InvalidPhoneNumber(ValueError):
     pass
 
 
+# E.164 allows 15 digits after the "+"; a few regions' metadata allows longer national numbers.
+MAX_E164_LENGTH = 16
+_EXAMPLE = "like 07700 900123 or +44 7700 900123"
+# Why phonenumbers says a number cannot be one, in words that say what to type instead.
+IMPOSSIBLE_MESSAGES = {
+    phonenumbers.ValidationResult.TOO_SHORT: f"This number is too short. Enter it with its area code, {_EXAMPLE}",
+    phonenumbers.ValidationResult.IS_POSSIBLE_LOCAL_ONLY: (
+        f"This number is too short. Enter it with its area code, {_EXAMPLE}"
+    ),
+    phonenumbers.ValidationResult.TOO_LONG: f"This number is too long. Enter one phone number, {_EXAMPLE}",
+    phonenumbers.ValidationResult.INVALID_LENGTH: (
+        f"This number has the wrong number of digits for its country. Enter it {_EXAMPLE}"
+    ),
+    phonenumbers.ValidationResult.INVALID_COUNTRY_CODE: f"Start with a country code that exists, {_EXAMPLE}",
+}
+
+_PARSE = phonenumbers.NumberParseException
+PARSE_MESSAGES = {
+    (_PARSE.INVALID_COUNTRY_CODE, True): IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.INVALID_COUNTRY_CODE],
+    (_PARSE.TOO_LONG, False): IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.TOO_LONG],
+    (_PARSE.TOO_LONG, True): IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.TOO_LONG],
+    (_PARSE.TOO_SHORT_NSN, False): IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.TOO_SHORT],
+    (_PARSE.TOO_SHORT_NSN, True): IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.TOO_SHORT],
+}
+
+
 def phone_to_e164(text: str, *, region: str | None = None) -> str:
-    """Return the E.164 form of a number typed with spaces, brackets or a +country prefix."""
+    """Return the E.164 form of a number typed with spaces, brackets or a +country prefix.
+
+    Any number of a length the region's numbers can have is accepted, allocated or not (07700 900123 is a
+    range kept for drama, and new ranges open every year): only what cannot be a phone number is refused.
+    """
     text = (text or "").strip()
     if not text or len(text) > MAX_TYPED_LENGTH or not TYPED.fullmatch(text):
         raise InvalidPhoneNumber(FORMAT_MESSAGE)
     try:
         parsed = phonenumbers.parse(text, region or settings.PHONE_DEFAULT_REGION)
     except phonenumbers.NumberParseException as error:
-        raise InvalidPhoneNumber(FORMAT_MESSAGE) from error
-    if not phonenumbers.is_valid_number(parsed):
-        raise InvalidPhoneNumber("Enter a real phone number, including the area code")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+        raise InvalidPhoneNumber(
+            PARSE_MESSAGES.get((error.error_type, text.startswith("+")), FORMAT_MESSAGE)
+        ) from error
+    reason = phonenumbers.is_possible_number_with_reason(parsed)
+    if reason != phonenumbers.ValidationResult.IS_POSSIBLE:
+        raise InvalidPhoneNumber(IMPOSSIBLE_MESSAGES[reason])
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    if len(e164) > MAX_E164_LENGTH:
+        raise InvalidPhoneNumber(IMPOSSIBLE_MESSAGES[phonenumbers.ValidationResult.TOO_LONG])
+    return e164
 
 
 # Parsing and formatting cost about 0.1 ms a number, paid fifty times by each page of the contacts list;

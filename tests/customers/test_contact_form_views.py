@@ -1,6 +1,7 @@
 """The contact form end to end through its views: image, labels, companies, restore, and bad input."""
 
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -286,3 +287,14 @@ def test_names_and_company_names_with_html_are_shown_as_text_in_the_form(staff_c
     assert "<img src=x" not in html
     assert "<b>x</b>" not in html
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in html
+
+
+def test_the_numbers_the_phone_hint_gives_as_examples_are_accepted(staff_client):
+    page = staff_client.get(reverse("customers:create")).content.decode()
+    hint = re.search(r'<p class="field__hint" id="phones-hint">(.*?)</p>', page, re.S).group(1)
+    examples = re.findall(r"\+?\d[\d ]{6,}\d", hint)
+    assert examples == ["07700 900123", "+44 7700 900123"]
+    for number, email in zip(examples, ["ann@example.com", "bob@example.com"], strict=True):
+        response = staff_client.post(reverse("customers:create"), form_data(email=email, phones=[(number, "")]))
+        assert response.status_code == 302, number
+    assert set(Contact.objects.values_list("phones__number", flat=True)) == {"+447700900123"}

@@ -75,10 +75,48 @@ def test_letters_emoji_and_overlong_phones_get_the_example_message(typed):
     assert phone_errors(form) == [[FORMAT_MESSAGE]]
 
 
-def test_a_number_that_cannot_exist_asks_for_the_area_code():
+def test_a_number_too_short_to_exist_asks_for_the_area_code():
     form = ContactForm(post(phones=[("0123", "")]))
     assert not form.is_valid()
-    assert phone_errors(form) == [["Enter a real phone number, including the area code"]]
+    assert phone_errors(form) == [
+        ["This number is too short. Enter it with its area code, like 07700 900123 or +44 7700 900123"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("typed", "message"),
+    [
+        (
+            "0770 0900 1234 5678",
+            "This number is too long. Enter one phone number, like 07700 900123 or +44 7700 900123",
+        ),
+        (
+            "+49 123456789012345",
+            "This number is too long. Enter one phone number, like 07700 900123 or +44 7700 900123",
+        ),
+        ("+999 123 456", "Start with a country code that exists, like 07700 900123 or +44 7700 900123"),
+    ],
+)
+def test_a_number_that_cannot_be_one_says_why_and_what_to_type(typed, message):
+    form = ContactForm(post(phones=[(typed, "")]))
+    assert not form.is_valid()
+    assert phone_errors(form) == [[message]]
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
+    [
+        # Possible numbers that are not allocated (a drama range, an unopened mobile range) are still numbers.
+        ("07700 900123", "+447700900123"),
+        ("+44 7700 900123", "+447700900123"),
+        ("07911 654321", "+447911654321"),
+        ("(020) 7183-8750", "+442071838750"),
+    ],
+)
+def test_every_possible_number_is_accepted_and_stored_as_e164(typed, stored):
+    form = ContactForm(post(phones=[(typed, "")]))
+    assert form.is_valid(), form.errors
+    assert form.phone_inputs()[0].number == stored
 
 
 def test_the_same_number_twice_is_refused_on_the_second_row():
