@@ -357,13 +357,22 @@ def contact_restore(*, contact: Contact, actor: Actor) -> Contact:
 
 
 @transaction.atomic
-def contact_promote_to_customer(*, contact: Contact, actor: Actor, reason: str) -> bool:
-    """Make a lead a customer; stage only moves forward by itself. Return whether it changed."""
+def contact_promote_to_customer(*, contact: Contact, actor: Actor, source_reference: str) -> bool:
+    """Make a lead a customer, saying what made it one ("Order #1001"); stage only moves forward by itself.
+
+    Return whether it changed.
+    """
     updated = Contact.objects.filter(pk=contact.pk, stage=Stage.LEAD).update(stage=Stage.CUSTOMER)
     if not updated:
         return False
     contact.assume_saved(stage=Stage.CUSTOMER)
-    activity_record(contact=contact, event="became_customer", actor=actor, body=reason)
+    activity_record(
+        contact=contact,
+        event="became_customer",
+        actor=actor,
+        body=f"Became a customer ({source_reference})",
+        data={"source": source_reference},
+    )
     return True
 
 

@@ -42,6 +42,9 @@ class Order(AddressFields, TimeStampedModel):
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     placed_at = models.DateTimeField(null=True, blank=True)
+    # Buyer details the shop sent that could not be used (orders.services.UnreadDetail as dicts): kept as
+    # sent, shown on the order page, and left off the contact.
+    buyer_unread = models.JSONField(default=list, db_default=[], blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )

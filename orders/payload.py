@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from customers.phones import InvalidPhoneNumber, phone_to_e164
+from orders.buyer import buyer_details
 from orders.models import Order, OrderLine
-from orders.services import ADDRESS_FIELDS, LineInput, PlacedOrderInput
+from orders.services import LineInput, PlacedOrderInput
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -28,7 +28,6 @@ WHOLE_NUMBER = re.compile(r"\d+")
 LONGEST_INT = 64
 # Where a JSON number's exponent is beyond what Decimal holds, it stands in at this one (see _number).
 FAR_EXPONENT = 1_000_000_000
-COUNTRY_CODE = re.compile(r"[A-Z]{2}")
 # Currencies an order may be in besides settings.SHOP_CURRENCY: the ISO 4217 codes of the markets a
 # European shop plausibly sells to. Anything else is far more likely a typo or a test shop than a sale.
 CURRENCIES = frozenset(
@@ -36,8 +35,8 @@ CURRENCIES = frozenset(
     | {"JPY", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR"}
 )
 KEY_SHOWN = 40
-TRUE_WORDS = {"true", "yes", "1"}
-FALSE_WORDS = {"false", "no", "0", ""}
+# The parts of an order orders.buyer reads, never refusing the order for them.
+BUYER_PARTS = ("customer", "shipping_address")
 
 
 class PayloadError(ValueError):
@@ -103,22 +102,7 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
     email = _email(payload)
     placed_at = _placed_at(payload)
     currency = _currency(payload)
-    customer, address = _object(payload, "customer"), _object(payload, "shipping_address")
-    country = _country(address)
-    details = {
-        "first_name": _text(customer, "first_name", _max_length(Order, "buyer_first_name"), path="customer"),
-        "last_name": _text(customer, "last_name", _max_length(Order, "buyer_last_name"), path="customer"),
-        # A number typed without a country code is read as one of the country the order is shipped to.
-        "phone": _phone(customer, region=country or None),
-        "accepts_marketing": _bool(customer, "accepts_marketing", path="customer"),
-    }
-    shipping_address = {
-        model_field: value
-        for name, model_field in ADDRESS_FIELDS.items()
-        if (value := _text(address, name, _max_length(Order, model_field), path="shipping_address"))
-    }
-    if country:
-        shipping_address["country"] = country
+    buyer = buyer_details(payload)
     lines = _lines(payload)
     shipping = _amount(payload, "shipping", default=Decimal("0"))
     tax = _amount(payload, "tax", default=Decimal("0"))
@@ -135,16 +119,24 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
         email=email,
         placed_at=placed_at,
         currency=currency,
-        address=shipping_address,
+        first_name=buyer.first_name,
+        last_name=buyer.last_name,
+        phone=buyer.phone,
+        accepts_marketing=buyer.accepts_marketing,
+        address=buyer.address,
+        unread=tuple(buyer.unread),
         lines=tuple(lines),
         shipping=shipping,
         tax=tax,
-        **details,
     )
 
 
 def _refuse_unstorable_text(payload: dict) -> None:
-    """Refuse NUL and unpaired surrogates in any key or string, however deep: no database stores them."""
+    """Refuse NUL and unpaired surrogates in any key or string, however deep: no database stores them.
+
+    The buyer details are left to orders.buyer, which keeps such a detail as unread instead of refusing
+    the order for it.
+    """
     stack: list[tuple[str, Any]] = [("", payload)]
     while stack:
         path, value = stack.pop()
@@ -156,7 +148,8 @@ def _refuse_unstorable_text(payload: dict) -> None:
                 _check_text(key, path)
                 # A key is shown in an error only as far as anyone needs to find it.
                 shown = key if len(key) <= KEY_SHOWN else f"{key[:KEY_SHOWN]}…"
-                stack.append((f"{path}.{shown}" if path else shown, item))
+                if not (path == "" and key in BUYER_PARTS):
+                    stack.append((f"{path}.{shown}" if path else shown, item))
         elif isinstance(value, list):
             stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))
         elif isinstance(value, str):
@@ -176,15 +169,6 @@ def _path(path: str, name: str) -> str:
     return f"{path}.{name}" if path else name
 
 
-def _object(payload: dict, name: str) -> dict:
-    value = payload.get(name)
-    if value is None:
-        return {}
-    if not isinstance(value, dict):
-        raise PayloadError("must be an object", field=name)
-    return value
-
-
 def _text(source: dict, name: str, max_length: int, *, path: str = "", required: bool = False) -> str:
     field = _path(path, name)
     value = source.get(name)
@@ -198,13 +182,6 @@ def _text(source: dict, name: str, max_length: int, *, path: str = "", required:
     if len(value) > max_length:
         raise PayloadError(f"must be at most {max_length} characters (it has {len(value):,})", field=field)
     return value
-
-
-def _country(address: dict) -> str:
-    country = _text(address, "country_code", 100, path="shipping_address").upper()
-    if country and not COUNTRY_CODE.fullmatch(country):
-        raise PayloadError("must be a two-letter country code such as GB", field="shipping_address.country_code")
-    return country
 
 
 def _order_id(payload: dict) -> str:
@@ -263,28 +240,6 @@ def _currency(payload: dict) -> str:
         shown = code if len(code) <= 10 else f"{code[:10]}…"
         raise PayloadError(f"{shown} is not a currency this shop accepts", field="currency")
     return code
-
-
-def _phone(customer: dict, *, region: str | None) -> str:
-    text = _text(customer, "phone", 100, path="customer")
-    if not text:
-        return ""
-    try:
-        return phone_to_e164(text, region=region)
-    except InvalidPhoneNumber as error:
-        raise PayloadError(str(error), field="customer.phone") from error
-
-
-def _bool(source: dict, name: str, *, path: str) -> bool:
-    value = source.get(name)
-    if value is None:
-        return False
-    if isinstance(value, bool):
-        return value
-    # CSV cells arrive as text.
-    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
-        return value.strip().lower() in TRUE_WORDS
-    raise PayloadError("must be true or false", field=_path(path, name))
 
 
 def _amount(source: dict, name: str, *, path: str = "", default: Decimal | None = None) -> Decimal | None:

@@ -5,7 +5,7 @@ import hashlib
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -58,6 +58,16 @@ class LineInput:
 
 
 @dataclass(frozen=True)
+class UnreadDetail:
+    """An optional buyer detail an order carried that could not be used: kept as sent, left off the contact."""
+
+    field: str  # where it was in the order, in the payload's terms: "customer.phone"
+    label: str  # what staff call it: "Phone"
+    value: str  # as sent
+    reason: str  # why it could not be used
+
+
+@dataclass(frozen=True)
 class PlacedOrderInput:
     """A placed order as the shop sends it, already validated."""
 
@@ -74,6 +84,8 @@ class PlacedOrderInput:
     tax: Decimal = Decimal("0")
     # The buyer ticked the shop's marketing box at checkout: appended as a consent record from checkout.
     accepts_marketing: bool = False
+    # Buyer details that could not be used (orders.buyer); the order is stored all the same.
+    unread: tuple[UnreadDetail, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,12 +141,20 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
     else:
         # Lock the row before any write: syncs for one contact (or a staff edit) queue here, not deadlock.
         contact = Contact.objects.select_for_update().get(pk=contact.pk)
-        contact_promote_to_customer(contact=contact, actor=actor, reason=f"{reference} placed")
+        contact_promote_to_customer(contact=contact, actor=actor, source_reference=reference)
         contact_sync_details(
             contact=contact, details=details, phone=data.phone, source_reference=reference, actor=actor
         )
     order = _order_create(data=data, contact=contact)
     _order_record_placed(order=order, contact=contact, actor=actor, accepts_marketing=data.accepts_marketing)
+    if data.unread:
+        activity_record(
+            contact=contact,
+            event="order_details_unread",
+            actor=actor,
+            body=order_unread_described(unread=data.unread, source_reference=reference),
+            data={"order": order.pk, "fields": [detail.field for detail in data.unread]},
+        )
     return SyncResult(order=order, contact=contact, created=True)
 
 
@@ -179,7 +199,11 @@ def _order_differences(*, order: Order, data: PlacedOrderInput) -> list[dict[str
         ("currency", order.currency, data.currency),
     ]
     if not erased:
-        pairs += [
+        # A detail that could not be read is compared as it was sent, so a redelivery that differs only
+        # there still counts as different.
+        stored_unread = {detail["field"]: detail["value"] for detail in order.buyer_unread}
+        received_unread = {detail.field: detail.value for detail in data.unread}
+        buyer = [
             ("customer.first_name", order.buyer_first_name, data.first_name),
             ("customer.last_name", order.buyer_last_name, data.last_name),
             ("customer.phone", order.buyer_phone, data.phone),
@@ -187,6 +211,15 @@ def _order_differences(*, order: Order, data: PlacedOrderInput) -> list[dict[str
                 (f"shipping_address.{name}", getattr(order, column), data.address.get(column, ""))
                 for name, column in {**ADDRESS_FIELDS, "country_code": "country"}.items()
             ),
+        ]
+        pairs += [
+            (name, stored_unread.get(name, stored), received_unread.get(name, received))
+            for name, stored, received in buyer
+        ]
+        named = {name for name, _, _ in buyer}
+        pairs += [
+            (name, stored_unread.get(name, ""), received_unread.get(name, ""))
+            for name in sorted((stored_unread.keys() | received_unread.keys()) - named)
         ]
     pairs += _lines_differences(stored=list(order.lines.all()), received=data.lines)
     received_total = sum(_line_totals(data.lines), Decimal("0")) + data.shipping + data.tax
@@ -386,7 +419,7 @@ def draft_order_place(*, order: Order, actor: Actor) -> Order:
     order.status, order.placed_at = OrderStatus.PLACED, timezone.now()
     order.save(update_fields=["status", "placed_at", "updated_at"])
     reference = f"Order {order.number}"
-    contact_promote_to_customer(contact=contact, actor=actor, reason=f"{reference} placed")
+    contact_promote_to_customer(contact=contact, actor=actor, source_reference=reference)
     details = {
         "first_name": order.buyer_first_name,
         "last_name": order.buyer_last_name,
@@ -415,10 +448,28 @@ def _order_create(*, data: PlacedOrderInput, contact: Contact) -> Order:
         tax=data.tax,
         total=subtotal + data.shipping + data.tax,
         placed_at=data.placed_at,
+        buyer_unread=[asdict(detail) for detail in data.unread],
         **data.address,
     )
     _lines_create(order=order, lines=data.lines)
     return order
+
+
+# A detail is quoted on the timeline only as far as anyone needs to recognise it; the order keeps it whole.
+UNREAD_SHOWN = 60
+
+
+def order_unread_described(*, unread: Sequence[UnreadDetail], source_reference: str) -> str:
+    """Return the timeline's one line for details an order carried that could not be read.
+
+    "Phone '0123' from Order #1001 could not be read", naming every such detail of the order.
+    """
+    quoted = []
+    for detail in unread:
+        value = detail.value if len(detail.value) <= UNREAD_SHOWN else detail.value[: UNREAD_SHOWN - 1] + "…"
+        quoted.append(f"{detail.label} '{value}'")
+    names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+    return f"{names} from {source_reference} could not be read"
 
 
 @transaction.atomic
@@ -435,6 +486,7 @@ def orders_buyer_erase(*, contact: Contact) -> int:
         buyer_first_name="",
         buyer_last_name="",
         buyer_phone="",
+        buyer_unread=[],
         **dict.fromkeys(Order.ADDRESS_FIELDS, ""),
         updated_at=timezone.now(),
     )

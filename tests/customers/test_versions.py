@@ -100,7 +100,7 @@ def _phone_added(contact):
 
 
 def _promoted(contact):
-    contact_promote_to_customer(contact=contact, actor=SYSTEM, reason="Order #1 placed")
+    contact_promote_to_customer(contact=contact, actor=SYSTEM, source_reference="Order #1")
 
 
 def _unlocked(contact):

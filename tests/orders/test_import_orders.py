@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError
 
-from customers.models import Activity, Contact, PhoneNumber
+from customers.models import Activity, Contact, PhoneNumber, Stage
 from orders.models import Order, OrderConflict, OrderLine
 from orders.services import order_sync_placed
 from tests.factories import ContactFactory
@@ -107,14 +107,20 @@ def test_lines_that_are_not_json_or_repeat_an_order_are_skipped_and_blank_lines_
 def test_bytes_that_are_not_utf8_are_reported_on_their_line(tmp_path):
     path = tmp_path / "orders.jsonl"
     good = json.dumps(order_payload(id="1")).encode()
-    bad = json.dumps(order_payload(id="2")).encode().replace(b"Lee", b"L\xe9e")
-    path.write_bytes(good + b"\n" + bad + b"\n")
+    bad_name = json.dumps(order_payload(id="2")).encode().replace(b"Lee", b"L\xe9e")
+    bad_line = json.dumps(order_payload(id="3")).encode().replace(b"Tea towel", b"Tea t\xf6wel")
+    path.write_bytes(good + b"\n" + bad_name + b"\n" + bad_line + b"\n")
     out, _ = run(path)
-    assert "  line 2: customer.last_name: contains characters that are not valid Unicode text" in out
-    assert list(Order.objects.values_list("shop_order_id", flat=True)) == ["1"]
+    assert "  line 3: lines[1].name: contains characters that are not valid Unicode text" in out
+    assert (
+        "  line 2 (order 2): stored, but these could not be read: "
+        "customer.last_name (contains characters that are not valid Unicode text)"
+    ) in out
+    assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1", "2"]
+    assert Order.objects.get(shop_order_id="2").buyer_unread[0]["value"] == "L\\udce9e"
 
 
-def test_nul_bytes_and_10_kb_names_are_field_errors(tmp_path):
+def test_nul_bytes_in_a_line_are_field_errors_and_a_10_kb_name_is_kept_unread(tmp_path):
     path = write_jsonl(
         tmp_path,
         [
@@ -126,11 +132,12 @@ def test_nul_bytes_and_10_kb_names_are_field_errors(tmp_path):
     )
     out, _ = run(path)
     assert out.splitlines()[1:] == [
-        "  line 1: customer.first_name: must be at most 150 characters (it has 10,240)",
+        "  line 1 (order 1): stored, but these could not be read: "
+        "customer.first_name (must be at most 150 characters (it has 10,240))",
         "  line 2: lines[0].name: must not contain NUL characters",
         "  line 3: currency: ZZZ is not a currency this shop accepts",
     ]
-    assert Order.objects.get().shop_order_id == "4"
+    assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1", "4"]
 
 
 def test_huge_json_numbers_are_reported_on_their_line_and_the_next_orders_stored(tmp_path):
@@ -370,3 +377,21 @@ def test_a_huge_number_in_a_csv_cell_is_a_field_error(tmp_path):
         "  line 3 (order 1002): lines[0].unit_price: must be at most 9999999999.99",
     ]
     assert Order.objects.get().shop_order_id == "1003"
+
+
+def test_a_csv_order_with_a_phone_that_cannot_be_one_is_stored_and_its_lead_becomes_a_customer(tmp_path):
+    lead = ContactFactory(email="ann@x.com", stage=Stage.LEAD)
+    path = write_csv(tmp_path, [row(id="1001", **ANN, phone="0123", **MUG), row(id="1002", **ANN, **MUG)])
+    out, _ = run(path)
+    assert out.splitlines() == [
+        "Created 2 orders (0 new contacts, 1 updated), 1 with details that could not be read, "
+        "0 already imported, skipped 0:",
+        "  line 2 (order 1001): stored, but these could not be read: customer.phone "
+        "(This number is too short. Enter it with its area code, like 07700 900123 or +44 7700 900123)",
+    ]
+    contact = Contact.objects.get(pk=lead.pk)
+    assert (contact.stage, contact.orders_count, contact.phones.count()) == (Stage.CUSTOMER, 2, 0)
+    assert Order.objects.get(shop_order_id="1001").buyer_unread[0]["value"] == "0123"
+    assert (
+        contact.activities.get(event="order_details_unread").body == "Phone '0123' from Order #1001 could not be read"
+    )

@@ -199,3 +199,25 @@ def test_after_erasure_a_replay_compares_only_what_was_kept_and_erasure_removes_
     assert [item["field"] for item in result.conflict.differences] == ["tax", "total"]
     first.refresh_from_db()
     assert (first.buyer_first_name, first.buyer_email) == ("", f"erased-{contact.pk}@invalid")
+
+
+def test_a_detail_that_could_not_be_read_is_compared_as_sent():
+    from orders.payload import placed_order_from_payload
+    from tests.orders.test_payload import changed
+
+    first = placed_order_from_payload(changed("customer.phone", "0123"))
+    assert order_sync_placed(data=first).created
+    assert order_sync_placed(data=first).conflict is None
+    again = order_sync_placed(data=placed_order_from_payload(changed("customer.phone", "0124")))
+    assert again.conflict.differences == [{"field": "customer.phone", "stored": "0123", "received": "0124"}]
+    read = order_sync_placed(data=placed_order_from_payload(changed("customer.phone", "020 7183 8750")))
+    assert read.conflict.differences == [{"field": "customer.phone", "stored": "0123", "received": "+442071838750"}]
+
+
+def test_erasure_removes_the_details_that_could_not_be_read():
+    from orders.payload import placed_order_from_payload
+    from tests.orders.test_payload import changed
+
+    result = order_sync_placed(data=placed_order_from_payload(changed("customer.phone", "call me on 0123")))
+    orders_buyer_erase(contact=result.contact)
+    assert Order.objects.get().buyer_unread == []

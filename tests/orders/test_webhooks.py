@@ -13,6 +13,7 @@ from django.urls import reverse
 from customers.models import Activity, Contact, Stage
 from orders.models import Order, OrderConflict, OrderLine
 from orders.webhooks import MAX_BODY_BYTES
+from tests.factories import ContactFactory
 from tests.orders.test_payload import HUGE, REFUSED, changed, order_payload, with_number
 
 pytestmark = pytest.mark.django_db
@@ -250,11 +251,9 @@ WEBHOOK_CASES = [
     "negative quantity",
     "quantity 1.5",
     "unknown currency",
-    "NUL in a name",
-    "10 kB first name",
+    "lone surrogate",
     "total not adding up",
     "line total wrong",
-    "bad phone",
     "bad date",
     "naive date",
     "too many lines",
@@ -284,12 +283,41 @@ def test_the_totals_error_says_what_the_total_should_be(client):
     }
 
 
-def test_a_json_escaped_nul_is_refused(client):
-    raw = json.dumps(order_payload()).replace('"Lee"', '"L\\u0000ee"').encode()
+def test_a_json_escaped_nul_in_a_required_part_is_refused(client):
+    raw = json.dumps(order_payload()).replace('"Tea towel"', '"Tea\\u0000towel"').encode()
     response = post(client, raw)
     assert response.status_code == 400
-    assert response.json()["field"] == "customer.last_name"
+    assert response.json()["field"] == "lines[1].name"
     assert_nothing_written()
+
+
+@pytest.mark.parametrize(
+    ("payload", "field", "shown"),
+    [
+        (changed("customer.phone", "0123"), "customer.phone", "Phone '0123'"),
+        (changed("customer.last_name", "L\x00ee"), "customer.last_name", "Last name 'L\\x00ee'"),
+        (changed("shipping_address.country_code", "Britain"), "shipping_address.country_code", "Country 'Britain'"),
+    ],
+    ids=["phone too short", "NUL in a name", "country in words"],
+)
+def test_an_order_with_an_unusable_buyer_detail_is_stored_and_the_detail_kept_where_staff_see_it(
+    client, staff_client, payload, field, shown
+):
+    """A paid sale is never refused for an optional detail: the order, the contact and the stage all happen."""
+    lead = ContactFactory(email="ann@example.com", stage=Stage.LEAD, first_name="", last_name="")
+    response = post(client, payload)
+    assert response.status_code == 201
+    order = Order.objects.get()
+    assert [detail["field"] for detail in order.buyer_unread] == [field]
+    contact = Contact.objects.get(pk=lead.pk)
+    assert contact.stage == Stage.CUSTOMER
+    assert contact.orders_count == 1
+    unread = Activity.objects.get(contact=contact, event="order_details_unread")
+    assert unread.body == f"{shown} from Order #1001 could not be read"
+    if field == "customer.phone":
+        assert not contact.phones.exists()
+    page = staff_client.get(order.get_absolute_url()).content.decode()
+    assert "Sent by the shop but not read" in page
 
 
 def test_a_database_that_cannot_take_the_order_now_answers_503(client, monkeypatch):

@@ -66,6 +66,8 @@ class Parsed:
     skipped: list[tuple[int, str, str]] = field(default_factory=list)
     # Orders stored before with other content, as (line, where, what differs).
     conflicts: list[tuple[int, str, str]] = field(default_factory=list)
+    # Orders stored with buyer details that could not be read, as (line, where, which and why).
+    unread: list[tuple[int, str, str]] = field(default_factory=list)
     first_line_of: dict[str, int] = field(default_factory=dict)
 
     def add(self, line: int, payload: object, *, where: str = "", lines_at: list[int] | None = None) -> None:
@@ -119,7 +121,7 @@ class Command(BaseCommand):
         show = self.stderr.isatty() if progress is None else progress
         bar = ProgressBar(self.stderr, total=len(parsed.orders), enabled=show)
         counts = self._store(parsed, bar)
-        self.stdout.write(_summary(counts, parsed.skipped, parsed.conflicts))
+        self.stdout.write(_summary(counts, parsed))
 
     def _store(self, parsed: Parsed, bar: "ProgressBar") -> dict[str, Any]:
         last_contact_before = Contact.objects.aggregate(last=Max("pk"))["last"] or 0
@@ -138,6 +140,9 @@ class Command(BaseCommand):
                     parsed.conflicts.append((line, where, f"{differs}; the first version is kept"))
                 elif result.created:
                     created += 1
+                    if data.unread:
+                        details = "; ".join(f"{detail.field} ({detail.reason})" for detail in data.unread)
+                        parsed.unread.append((line, where, f"stored, but these could not be read: {details}"))
                     pk = result.contact.pk
                     (new_contacts if pk > last_contact_before else updated_contacts).add(pk)
                 else:
@@ -239,13 +244,15 @@ def _line_of_error(error: PayloadError, line: int, lines_at: list[int] | None) -
     return line
 
 
-def _summary(counts: dict[str, Any], skipped: list[tuple[int, str, str]], conflicts: list[tuple[int, str, str]]) -> str:
+def _summary(counts: dict[str, Any], parsed: Parsed) -> str:
     # Named only when there are any, so the usual summary stays as short as it was.
-    differing = f"{len(conflicts):,} sent before with different content, " if conflicts else ""
-    reported = sorted(skipped + conflicts)
+    differing = f"{len(parsed.conflicts):,} sent before with different content, " if parsed.conflicts else ""
+    unread = f"{len(parsed.unread):,} with details that could not be read, " if parsed.unread else ""
+    reported = sorted(parsed.skipped + parsed.conflicts + parsed.unread)
     lines = [
         f"Created {counts['created']:,} orders ({counts['new']:,} new contacts, {counts['updated']:,} updated), "
-        f"{counts['replayed']:,} already imported, {differing}skipped {len(skipped):,}{':' if reported else '.'}"
+        f"{unread}{counts['replayed']:,} already imported, {differing}skipped {len(parsed.skipped):,}"
+        f"{':' if reported else '.'}"
     ]
     lines.extend(f"  line {line}{where}: {reason}" for line, where, reason in reported)
     return "\n".join(lines)
