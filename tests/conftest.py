@@ -43,3 +43,13 @@ def staff_client(client, staff_user):
 def manager_client(client, manager):
     client.force_login(manager)
     return client
+
+
+@pytest.fixture
+def production(settings, client):
+    """Answer as production does: DEBUG off, and an exception in a view is the 500 page a visitor gets,
+    not raised into the test, so the status asserted is the one a user would see."""
+    settings.DEBUG = False
+    settings.DEBUG_PROPAGATE_EXCEPTIONS = False
+    client.raise_request_exception = False
+    return client

@@ -1,5 +1,6 @@
 """A selection from the Big List of Naughty Strings (github.com/minimaxir/big-list-of-naughty-strings),
-plus NUL and very long input, for fuzzing every form."""
+plus NUL and very long input, for fuzzing every form; and the ids no database column holds, for every
+parameter that names a row."""
 
 NAUGHTY_STRINGS = [
     "",
@@ -52,3 +53,7 @@ NAUGHTY_STRINGS = [
     "Ann\x00Lee",
     "x" * 10_000,
 ]
+
+# One past a signed 64-bit integer either way (SQLite's INTEGER, PostgreSQL's bigint), 40 digits, and
+# a number in exponent form.
+OUT_OF_RANGE_IDS = ["9223372036854775808", "-9223372036854775809", "9" * 40, "1e5"]

@@ -6,6 +6,7 @@ from django.utils import timezone
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from customers.models import Activity
 from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.naughty import OUT_OF_RANGE_IDS
 from tests.test_query_counts import REQUEST
 
 pytestmark = pytest.mark.django_db
@@ -98,6 +99,14 @@ def test_hostile_searches_still_render_the_list(viewer_client, term):
     CompanyFactory(name="Acme")
     response = viewer_client.get(reverse("companies:list"), {"q": term})
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize("page", ["\x00", "-1", "-" + "9" * 40, *OUT_OF_RANGE_IDS])
+def test_a_page_that_is_no_number_or_beyond_the_last_is_a_page_never_a_500(viewer_client, production, page):
+    CompanyFactory(name="Acme")
+    response = viewer_client.get(reverse("companies:list"), {"q": "acme", "page": page})
+    assert response.status_code == 200
+    assert _names(response) == ["Acme"]
 
 
 def test_a_search_without_matches_says_so(viewer_client):
@@ -343,6 +352,17 @@ def test_member_actions_answer_404_for_another_companys_member_or_one_in_the_tra
         assert response.status_code == 404
     assert Membership.objects.filter(portal_access=MembershipAccess.COMPANY).count() == 0
     assert Membership.objects.count() == 2
+
+
+@pytest.mark.parametrize("url_name", ["companies:member_update", "companies:member_remove"])
+def test_member_actions_answer_404_for_a_company_id_beyond_64_bits_never_a_500(
+    staff_client, production, acme, ann, url_name
+):
+    """The member is real; the company id no column holds is read through the member's foreign key."""
+    membership = MembershipFactory(company=acme, contact=ann)
+    response = staff_client.post(reverse(url_name, args=[2**64, membership.pk]), {"portal_access": "company"})
+    assert response.status_code == 404
+    assert Membership.objects.get(pk=membership.pk).portal_access == MembershipAccess.INHERIT
 
 
 def test_members_in_the_trash_are_not_listed(viewer_client, acme, ann):

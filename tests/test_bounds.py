@@ -1,0 +1,58 @@
+"""Ids and days beyond what a database column holds never reach it: refused like any bad value, or matching no row."""
+
+import re
+
+import pytest
+
+from customers.models import Activity, Contact, SuggestedUpdate
+from orders.models import OrderStatus
+from tests.factories import ContactFactory, LabelFactory, MembershipFactory, OrderFactory, UserFactory
+from tests.test_access import ALL_URLS
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("beyond", [2**63, -(2**63) - 1, 10**40])
+def test_an_id_no_column_holds_matches_no_row_in_the_lookups_that_take_ids_from_a_request(beyond):
+    contact = ContactFactory()
+    entry = Activity.objects.create(contact=contact, kind="note", body="Called")
+    # `in` on the id column: a ModelMultipleChoiceField's check, the admin's filters and actions.
+    assert list(Contact.objects.filter(pk__in=[beyond, contact.pk])) == [contact]
+    assert not Contact.objects.filter(pk__in=[beyond]).exists()
+    assert list(Contact.objects.exclude(pk__in=[beyond])) == [contact]
+    # Through a foreign key: `contact_id=pk` with the pk from the URL.
+    assert not Activity.objects.filter(contact_id=beyond).exists()
+    assert not Activity.objects.filter(contact=beyond).exists()
+    assert list(Activity.objects.filter(contact__in=[beyond, contact.pk])) == [entry]
+    assert list(Activity.objects.exclude(contact_id=beyond)) == [entry]
+
+
+BEYOND = str(2**64)
+INT_ROUTES = [(route, name) for route, name, _ in ALL_URLS if "<int:" in route]
+
+
+def paths_with_one_id_beyond(route: str) -> list[str]:
+    """Return the route once per <int:> argument, that one 2**64 and the others 1 (a real row)."""
+    parts = re.split(r"<int:\w+>", route)
+    paths = []
+    for beyond in range(len(parts) - 1):
+        values = [BEYOND if index == beyond else "1" for index in range(len(parts) - 1)]
+        paths.append("/" + "".join(part + value for part, value in zip(parts, [*values, ""], strict=True)))
+    return paths
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(("route", "name"), INT_ROUTES)
+@pytest.mark.parametrize("method", ["get", "post"])
+def test_an_id_beyond_64_bits_in_any_path_is_not_found_never_a_500(client, production, route, name, method):
+    """Django's <int:> takes any number of digits; the row it names is looked up beside real ones."""
+    superuser = UserFactory(username="root", is_superuser=True, is_staff=True)
+    contact = ContactFactory(pk=1)
+    contact.labels.add(LabelFactory(pk=1))
+    Activity.objects.create(pk=1, contact=contact, kind="note", body="Called", actor=superuser)
+    SuggestedUpdate.objects.create(pk=1, contact=contact, field="city", value="York")
+    MembershipFactory(pk=1, contact=contact, company__pk=1)
+    OrderFactory(pk=1, contact=contact, status=OrderStatus.DRAFT)
+    client.force_login(superuser)
+    for path in paths_with_one_id_beyond(route):
+        response = getattr(client, method)(path)
+        assert response.status_code in {404, 405}, f"{method.upper()} {path} answered {response.status_code}"
