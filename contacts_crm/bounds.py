@@ -7,12 +7,66 @@ every row, and a day at either end of the calendar overflows when the next day i
 converted to UTC.
 """
 
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from django.core.exceptions import EmptyResultSet
+from django import forms
+from django.core.exceptions import EmptyResultSet, ValidationError
 from django.db.models import ForeignKey, ForeignObject, IntegerField, Lookup
 from django.db.models.fields.related_lookups import RelatedExact, RelatedIn
 from django.db.models.lookups import In
+from django.utils import timezone
+
+# A signed 64-bit integer: what SQLite's INTEGER and PostgreSQL's bigint hold, so every id fits in it.
+ID_MAX = 2**63 - 1
+
+
+def id_parsed(text: str) -> int | None:
+    """Return the id that text names (ASCII digits, at most ID_MAX), or None when it names none."""
+    # len() first: int() refuses strings of more than 4,300 digits, and no id has more than 19.
+    if len(text) > len(str(ID_MAX)) or not (text.isascii() and text.isdigit()):
+        return None
+    value = int(text)
+    return value if value <= ID_MAX else None
+
+
+def moment_storable(moment: datetime) -> bool:
+    """Return whether a moment can be stored and compared: it has a time zone and converts to UTC."""
+    if moment.utcoffset() is None:
+        return False
+    try:
+        moment.astimezone(UTC)
+    except OverflowError:
+        return False
+    return True
+
+
+def day_span(day: date) -> tuple[datetime, datetime]:
+    """Return when a day starts and when the next one starts in the current time zone.
+
+    Raises OverflowError for a day at either end of the calendar, whose next day or UTC time is beyond it.
+    """
+    start = timezone.make_aware(datetime.combine(day, time.min))
+    end = timezone.make_aware(datetime.combine(day + timedelta(days=1), time.min))
+    if not (moment_storable(start) and moment_storable(end)):
+        raise OverflowError(f"{day} is too close to the end of the calendar")
+    return start, end
+
+
+class DayField(forms.DateField):
+    """A date whose whole day can be searched; what was typed is named when it is not one."""
+
+    default_error_messages = {"invalid": "“%(value)s” is not a valid date."}
+
+    def to_python(self, value: Any) -> date | None:
+        try:
+            day = super().to_python(value)
+            if day is not None:
+                day_span(day)
+        except (ValidationError, OverflowError):
+            typed = str(value).strip()[:50]
+            raise ValidationError(self.error_messages["invalid"], code="invalid", params={"value": typed}) from None
+        return day
 
 
 def _column_range(lookup: Lookup, connection) -> tuple[int | None, int | None] | None:

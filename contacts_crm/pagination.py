@@ -22,6 +22,8 @@ from django.db import connection
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
+from contacts_crm.bounds import moment_storable
+
 AFTER, BEFORE = "a", "b"
 
 
@@ -91,13 +93,20 @@ def decode_cursor(token: str, *, model: type[Model], ordering: Ordering) -> Curs
             continue
         if not isinstance(value, str | int) or isinstance(value, bool):
             raise InvalidCursor(token)
-        # Values a database column cannot hold would fail in the database instead of here.
-        if (isinstance(value, int) and abs(value) >= 2**63) or (isinstance(value, str) and "\x00" in value):
+        # Values a database column cannot hold would fail in the database, or make it read every row,
+        # instead of here: NUL in text, and what the field's validators refuse (an id beyond 64 bits, an
+        # amount with more digits than its column).
+        if isinstance(value, str) and "\x00" in value:
             raise InvalidCursor(token)
         try:
-            key.append(field.to_python(value))
+            converted = field.to_python(value)
+            field.run_validators(converted)
         except (ValidationError, ValueError, TypeError, OverflowError) as error:
             raise InvalidCursor(token) from error
+        # Our cursors carry a moment with its offset; one without, or beyond UTC's calendar, is not ours.
+        if isinstance(converted, datetime) and not moment_storable(converted):
+            raise InvalidCursor(token)
+        key.append(converted)
     return Cursor(direction=direction, key=tuple(key))
 
 

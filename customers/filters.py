@@ -6,15 +6,16 @@ query string instead of a million ids (see customers/selection.py).
 """
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date
 from functools import cached_property
 
 import django_filters
 from django import forms
 from django.db.models import QuerySet
 from django.http import QueryDict
-from django.utils import dateformat, timezone
+from django.utils import dateformat
 
+from contacts_crm.bounds import DayField, day_span
 from contacts_crm.pagination import Cursor, InvalidCursor, Ordering, decode_cursor
 from customers.models import ConsentState, Contact, Label, Source, Stage
 from customers.search import contacts_matching
@@ -23,8 +24,10 @@ YES_NO = [("yes", "Yes"), ("no", "No")]
 LABELS_MATCH = [("any", "Any of these labels"), ("all", "All of these labels")]
 
 
-def _start_of(day: date) -> datetime:
-    return timezone.make_aware(datetime.combine(day, time.min))
+class DayFilter(django_filters.DateFilter):
+    """A day, refused like any date that is not valid when its start or end is beyond the calendar."""
+
+    field_class = DayField
 
 
 class ContactFilter(django_filters.FilterSet):
@@ -42,10 +45,10 @@ class ContactFilter(django_filters.FilterSet):
     )
     source = django_filters.ChoiceFilter(label="Source", choices=Source.choices)
     has_orders = django_filters.ChoiceFilter(label="Has orders", choices=YES_NO, method="filter_has_orders")
-    created_from = django_filters.DateFilter(
+    created_from = DayFilter(
         label="Created from", method="filter_created_from", widget=forms.DateInput(attrs={"type": "date"})
     )
-    created_to = django_filters.DateFilter(
+    created_to = DayFilter(
         label="Created to", method="filter_created_to", widget=forms.DateInput(attrs={"type": "date"})
     )
     locked = django_filters.ChoiceFilter(label="Details locked", choices=YES_NO, method="filter_locked")
@@ -83,10 +86,10 @@ class ContactFilter(django_filters.FilterSet):
         return queryset.filter(details_locked=value == "yes")
 
     def filter_created_from(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
-        return queryset.filter(created_at__gte=_start_of(value))
+        return queryset.filter(created_at__gte=day_span(value)[0])
 
     def filter_created_to(self, queryset: QuerySet, name: str, value: date) -> QuerySet:
-        return queryset.filter(created_at__lt=_start_of(value + timedelta(days=1)))
+        return queryset.filter(created_at__lt=day_span(value)[1])
 
     def pills(self) -> list[tuple[str, str]]:
         """Return (reads-on-its-own text, parameter=value to drop) for each filter in effect."""

@@ -11,6 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import QueryDict
 
+from contacts_crm.bounds import id_parsed
 from customers.filters import ContactFilter, filter_params
 from customers.models import Contact
 
@@ -39,11 +40,7 @@ class ContactSelection:
         filters = posted_filters(data)
         if data.get("scope") == SCOPE_MATCHING:
             return cls(filters=filters, ids=None)
-        ids = frozenset(
-            int(value)
-            for value in data.getlist("ids")[:MAX_IDS]
-            if value.isascii() and value.isdigit() and len(value) < 19
-        )
+        ids = frozenset(pk for value in data.getlist("ids")[:MAX_IDS] if (pk := id_parsed(value)) is not None)
         if not ids:
             raise EmptySelection
         return cls(filters=filters, ids=ids)

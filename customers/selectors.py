@@ -9,6 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
+from contacts_crm.bounds import id_parsed, moment_storable
 from contacts_crm.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
 from customers.models import (
     Activity,
@@ -151,13 +152,14 @@ class ActivityPage:
 def activity_cursor_parsed(text: str | None) -> tuple[datetime, int] | None:
     """Return the (created_at, id) a "Show more" link points at, or None for one that is not valid."""
     moment, _, pk = (text or "").rpartition("_")
-    if not pk.isdigit() or len(text) > 80:
+    entry = id_parsed(pk)
+    if entry is None or len(text) > 80:
         return None
     try:
         parsed = datetime.fromisoformat(moment)
     except ValueError:
         return None
-    return (parsed, int(pk)) if parsed.tzinfo is not None else None
+    return (parsed, entry) if moment_storable(parsed) else None
 
 
 def activity_page(

@@ -7,6 +7,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
+from contacts_crm.bounds import id_parsed
 from customers.selectors import contacts_live
 from customers.services import Actor
 from orders import selectors, services
@@ -17,8 +18,8 @@ from orders.models import Order, OrderStatus
 @permission_required("orders.view_order", raise_exception=True)
 def order_list(request: HttpRequest) -> HttpResponse:
     status = request.GET.get("status") if request.GET.get("status") in OrderStatus.values else None
-    contact_pk = request.GET.get("contact", "")
-    contact = contacts_live().filter(pk=contact_pk).first() if contact_pk.isdigit() else None
+    contact_pk = id_parsed(request.GET.get("contact", ""))
+    contact = contacts_live().filter(pk=contact_pk).first() if contact_pk is not None else None
     orders = selectors.order_list(status=status, contact=contact)
     page = Paginator(orders, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     context = {"page_obj": page, "status": status, "statuses": OrderStatus.choices, "contact": contact}

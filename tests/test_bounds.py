@@ -1,13 +1,52 @@
 """Ids and days beyond what a database column holds never reach it: refused like any bad value, or matching no row."""
 
 import re
+from datetime import date
 
 import pytest
+from django.core.exceptions import ValidationError
 
+from contacts_crm.bounds import DayField, day_span, id_parsed
 from customers.models import Activity, Contact, SuggestedUpdate
 from orders.models import OrderStatus
 from tests.factories import ContactFactory, LabelFactory, MembershipFactory, OrderFactory, UserFactory
 from tests.test_access import ALL_URLS
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("1", 1),
+        ("0042", 42),
+        (str(2**63 - 1), 2**63 - 1),
+        (str(2**63), None),
+        ("9" * 40, None),
+        ("9" * 5000, None),  # past int()'s 4,300 digits
+        ("-1", None),
+        ("1e5", None),
+        ("²", None),  # a digit to str.isdigit(), not to int()
+        ("٣", None),
+        (" 1", None),
+        ("", None),
+    ],
+)
+def test_an_id_from_the_request_is_ascii_digits_within_64_bits(text, expected):
+    assert id_parsed(text) == expected
+
+
+def test_a_day_is_searchable_up_to_the_day_before_the_last_of_the_calendar():
+    start, end = day_span(date(9999, 12, 30))
+    assert (start.year, end.year, end.day) == (9999, 9999, 31)
+    with pytest.raises(OverflowError):
+        day_span(date.max)
+    assert DayField().clean("9999-12-30") == date(9999, 12, 30)
+
+
+@pytest.mark.parametrize("typed", ["9999-12-31", "2026-02-30", "yesterday"])
+def test_a_day_beyond_the_calendar_is_refused_in_the_words_of_any_date_that_is_not_one(typed):
+    with pytest.raises(ValidationError) as error:
+        DayField().clean(typed)
+    assert error.value.messages == [f"“{typed}” is not a valid date."]
 
 
 @pytest.mark.django_db

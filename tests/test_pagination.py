@@ -2,6 +2,7 @@
 
 import base64
 import json
+from decimal import Decimal
 
 import pytest
 from django.db import connection
@@ -14,6 +15,7 @@ from tests.factories import ContactFactory
 
 BY_CREATED = Ordering(("created_at", "id"), descending=True)
 BY_LAST_ORDER = Ordering(("last_order_at", "id"), descending=True)
+BY_TOTAL_SPENT = Ordering(("total_spent", "id"), descending=True)
 
 
 def token(payload) -> str:
@@ -50,11 +52,31 @@ def test_a_null_is_allowed_only_where_the_field_is_nullable():
         token(["a", ["2026-01-01T00:00:00+00:00", 10**40]]),
         token({"a": 1}),
         token(["a", ["2026-01-01T00:00:00\u0000", 1]]),
+        # Moments beyond UTC's calendar, and one without an offset (ours always carry one).
+        token(["a", ["9999-12-31T23:59:59-14:00", 1]]),
+        token(["a", ["0001-01-01T00:00:00+14:00", 1]]),
+        token(["a", ["2026-01-01T00:00:00", 1]]),
+        # Ids beyond 64 bits, as numbers and as text.
+        token(["a", ["2026-01-01T00:00:00+00:00", -(2**63) - 1]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", "9223372036854775808"]]),
+        token(["a", ["2026-01-01T00:00:00+00:00", "9" * 40]]),
     ],
 )
 def test_a_tampered_cursor_is_refused(bad):
     with pytest.raises(InvalidCursor):
         decode_cursor(bad, model=Contact, ordering=BY_CREATED)
+
+
+@pytest.mark.parametrize("amount", ["1e999999", "1e-999999", "1" + "0" * 12, "0.001", "NaN", "Infinity"])
+def test_an_amount_its_column_cannot_hold_is_refused(amount):
+    """total_spent is numeric(14, 2): at most 12 digits before the point and 2 after."""
+    with pytest.raises(InvalidCursor):
+        decode_cursor(token(["a", [amount, 1]]), model=Contact, ordering=BY_TOTAL_SPENT)
+
+
+def test_the_largest_amount_and_id_a_column_holds_are_a_cursor():
+    cursor = decode_cursor(token(["a", ["999999999999.99", 2**63 - 1]]), model=Contact, ordering=BY_TOTAL_SPENT)
+    assert cursor.key == (Decimal("999999999999.99"), 2**63 - 1)
 
 
 def _analyze():

@@ -209,9 +209,21 @@ def test_the_filter_shows_one_kind_of_entry(staff_client, contact, group, expect
 
 @pytest.mark.parametrize(
     "params",
-    [{"activity": "boss"}, {"before": "garbage"}, {"before": "2026-01-01T00:00:00_x"}, {"before": "x" * 5000}],
+    [
+        {"activity": "boss"},
+        {"before": "garbage"},
+        {"before": "2026-01-01T00:00:00_x"},
+        {"before": "x" * 5000},
+        # Moments beyond UTC's calendar, and ids no column holds (² passes str.isdigit, not int()).
+        {"before": "9999-12-31T23:59:59-14:00_1"},
+        {"before": "0001-01-01T00:00:00+14:00_1"},
+        {"activity": "notes", "before": "9999-12-31T23:59:59-14:00_1"},
+        {"before": "2000-01-01T00:00:00+00:00_²"},
+        {"before": "2000-01-01T00:00:00+00:00_9223372036854775808"},
+        {"before": f"2000-01-01T00:00:00+00:00_{'9' * 40}"},
+    ],
 )
-def test_bad_filter_or_cursor_shows_the_newest_entries(staff_client, contact, params):
+def test_bad_filter_or_cursor_shows_the_newest_entries(staff_client, production, contact, params):
     entries(contact, 3)
     response = staff_client.get(contact.get_absolute_url(), params)
     assert response.status_code == 200

@@ -41,7 +41,7 @@ from tests.factories import (
     PhoneNumberFactory,
     UserFactory,
 )
-from tests.naughty import NAUGHTY_STRINGS
+from tests.naughty import NAUGHTY_STRINGS, OUT_OF_RANGE_IDS
 
 pytestmark = pytest.mark.django_db
 EXPORT = reverse("customers:export")
@@ -696,6 +696,36 @@ class TestPage:
         ContactFactory()
         html = staff_client.get(EXPORT, {"labels": "999999"}).content.decode()
         assert "Part of the list's filter could not be used" in html
+
+    @pytest.mark.parametrize(
+        ("params", "named"),
+        [
+            ({"created_to": "9999-12-31"}, "Created to: “9999-12-31” is not a valid date. It was ignored."),
+            ({"created_from": "9999-12-31"}, "Created from: “9999-12-31” is not a valid date. It was ignored."),
+            *[({"labels": value}, value) for value in OUT_OF_RANGE_IDS],
+        ],
+    )
+    def test_a_filter_value_beyond_what_the_database_holds_is_named_never_a_500(
+        self, staff_client, production, params, named
+    ):
+        ContactFactory()
+        response = staff_client.get(EXPORT, params)
+        assert response.status_code == 200
+        html = response.content.decode()
+        assert "Part of the list's filter could not be used" in html
+        assert named in html
+
+    @pytest.mark.parametrize("query", ["created_to=9999-12-31", "labels=9223372036854775808", f"labels={'9' * 40}"])
+    def test_a_posted_filter_value_beyond_what_the_database_holds_is_ignored_never_a_500(
+        self, staff_client, production, query
+    ):
+        contact = ContactFactory(email="ann@x.example")
+        page = staff_client.post(EXPORT, {"query": query, "ids": [contact.pk]})
+        assert page.status_code == 200
+        assert "It was ignored." in page.content.decode()
+        # The download leaves the value out as the page did: the one contact, not an error.
+        rows = download(staff_client, scope="matching", query=query)
+        assert column(rows, "Email") == ["ann@x.example"]
 
     def test_the_lists_export_link_follows_the_filters_through_htmx_swaps(self, staff_client):
         ContactFactory(first_name="Ann")

@@ -129,6 +129,40 @@ def test_a_bad_part_is_ignored_and_reported_and_the_rest_still_applies(query_str
     assert set(query.contacts.values_list("email", flat=True)) == {"customer@x.example"}
 
 
+@pytest.mark.parametrize(
+    ("query_string", "problem"),
+    [
+        # The day after it is beyond the calendar, for either end of the range.
+        ("created_to=9999-12-31", "Created to: “9999-12-31” is not a valid date. It was ignored."),
+        ("created_from=9999-12-31", "Created from: “9999-12-31” is not a valid date. It was ignored."),
+        # The same words as for a date that is not one at all.
+        ("created_from=2026-13-45", "Created from: “2026-13-45” is not a valid date. It was ignored."),
+        # Beyond 64 bits, the words for an id no label has (labels=999999).
+        ("labels=9223372036854775808", "Labels: Select a valid choice. 9223372036854775808 is not one of the"),
+        ("labels=-9223372036854775809", "Labels: Select a valid choice. -9223372036854775809 is not one of the"),
+        (f"labels={'9' * 40}", f"Labels: Select a valid choice. {'9' * 40} is not one of the"),
+        ("labels=1e5", "Labels: “1e5” is not a valid value. It was ignored."),
+    ],
+)
+def test_a_value_beyond_what_the_database_holds_is_ignored_and_named_like_any_bad_value(query_string, problem):
+    ContactFactory(email="customer@x.example", source=Source.ORDER)
+    ContactFactory(email="lead@x.example", source=Source.MANUAL)
+    query = listing(f"{query_string}&source=order")
+    assert any(problem in text for text in query.problems), query.problems
+    assert set(query.contacts.values_list("email", flat=True)) == {"customer@x.example"}
+
+
+def test_the_first_day_of_the_calendar_is_a_date_in_utc_but_not_east_of_it(settings):
+    ContactFactory(email="a@x.example")
+    assert listing("created_from=0001-01-01").problems == []
+    assert emails("created_from=0001-01-01&created_to=0001-01-01") == set()
+    # Tokyo is nine hours ahead of UTC, so in UTC its day starts in the year 0, which no datetime holds.
+    settings.TIME_ZONE = "Asia/Tokyo"
+    query = listing("created_from=0001-01-01")
+    assert query.problems == ["Created from: “0001-01-01” is not a valid date. It was ignored."]
+    assert set(query.contacts.values_list("email", flat=True)) == {"a@x.example"}
+
+
 def test_a_bad_stage_is_ignored_but_a_good_filter_beside_it_still_applies():
     ContactFactory(email="order@x.example", source=Source.ORDER)
     ContactFactory(email="manual@x.example", source=Source.MANUAL)

@@ -1,5 +1,7 @@
 """The contacts list page and its bulk label actions, through the real views."""
 
+import base64
+import json
 import re
 
 import pytest
@@ -10,6 +12,7 @@ from django.utils import timezone
 from customers import services
 from customers.models import Activity, Contact, Stage
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory, PhoneNumberFactory
+from tests.naughty import OUT_OF_RANGE_IDS
 
 pytestmark = pytest.mark.django_db
 LIST = reverse("customers:list")
@@ -119,6 +122,37 @@ def test_bad_input_renders_the_list_with_a_message_never_an_error(staff_client, 
     assert Contact.objects.count() == 1
 
 
+def cursor(*key) -> str:
+    """Return a next-page cursor holding key, as a tampered link would carry it."""
+    return base64.urlsafe_b64encode(json.dumps(["a", list(key)]).encode()).decode().rstrip("=")
+
+
+STALE_LINK = "That page link is not valid any more, so this is the first page."
+
+
+@pytest.mark.parametrize(
+    ("params", "named"),
+    [
+        ({"created_to": "9999-12-31"}, "Created to: “9999-12-31” is not a valid date. It was ignored."),
+        ({"created_from": "9999-12-31"}, "Created from: “9999-12-31” is not a valid date. It was ignored."),
+        *[({"labels": value}, value) for value in OUT_OF_RANGE_IDS],
+        ({"page": "9" * 40}, f"Page “{'9' * 40}” is not a page we know"),
+        ({"cursor": cursor("9999-12-31T23:59:59-14:00", 1)}, STALE_LINK),
+        ({"cursor": cursor("2026-01-01T00:00:00+00:00", "9" * 40)}, STALE_LINK),
+        ({"sort": "-total_spent", "cursor": cursor("1e999999", 1)}, STALE_LINK),
+        ({"sort": "-last_order", "cursor": cursor("0001-01-01T00:00:00+14:00", 1)}, STALE_LINK),
+    ],
+)
+def test_a_value_beyond_what_the_database_holds_is_ignored_and_named_never_a_500(
+    staff_client, production, params, named
+):
+    ContactFactory(email="still@x.example")
+    html = html_of(staff_client.get(LIST, params))
+    assert "Part of this address could not be used" in html
+    assert named in html
+    assert "still@x.example" in html
+
+
 def test_a_sort_by_name_is_in_the_url_and_marked_on_its_column(staff_client):
     ContactFactory(first_name="Zed", last_name="Zulu", email="z@x.example")
     ContactFactory(first_name="Amy", last_name="Able", email="a@x.example")
@@ -214,11 +248,23 @@ class TestBulkLabels:
         label = LabelFactory()
         live = ContactFactory()
         trashed = ContactFactory(deleted_at=timezone.now())
-        ids = [live.pk, live.pk, trashed.pk, 999_999, "x", "-1", "1e3", "9" * 40, "٣"]
+        ids = [live.pk, live.pk, trashed.pk, 999_999, "x", "-1", "1e3", "9" * 40, "٣", "²", *OUT_OF_RANGE_IDS]
         response = staff_client.post(BULK, {"ids": ids, "label": label.pk, "action": "add_label"})
         assert response.status_code == 302
         assert list(label.contacts.all()) == [live]
         assert Activity.objects.filter(event="label_added").count() == 1
+
+    @pytest.mark.parametrize("query", ["created_to=9999-12-31", "labels=9223372036854775808", f"labels={'9' * 40}"])
+    def test_a_filter_value_beyond_what_the_database_holds_is_ignored_never_a_500(
+        self, staff_client, production, query
+    ):
+        label, ticked = LabelFactory(), ContactFactory()
+        data = {"query": query, "ids": [ticked.pk], "label": label.pk, "action": "add_label"}
+        response = staff_client.post(BULK, data)
+        assert response.status_code == 302
+        # The list the selection came from showed the same contacts, with the value named as ignored.
+        assert list(label.contacts.all()) == [ticked]
+        assert "It was ignored." in html_of(staff_client.get(response.url))
 
     def test_remove_a_label(self, staff_client):
         label = LabelFactory(name="VIP")

@@ -29,6 +29,7 @@ from tests.factories import (
     UserFactory,
 )
 from tests.images import png_upload
+from tests.naughty import OUT_OF_RANGE_IDS
 
 pytestmark = pytest.mark.django_db
 
@@ -409,6 +410,18 @@ def test_all_that_match_sends_the_query_and_moves_only_matching_contacts(manager
     assert Contact.objects.live().get() == lead
 
 
+@pytest.mark.parametrize("query", ["created_to=9999-12-31", "labels=9223372036854775808", f"labels={'9' * 40}"])
+def test_a_filter_value_beyond_what_the_database_holds_is_ignored_never_a_500(manager_client, production, query):
+    ann = ContactFactory()
+    data = {"query": query, "ids": [ann.pk]}
+    response = manager_client.post(BULK_DELETE, data)
+    assert response.status_code == 200
+    assert '<input type="hidden" name="count" value="1">' in response.content.decode()
+    response = manager_client.post(BULK_DELETE, {**data, "confirm": "1", "count": "1"})
+    assert response.status_code == 302
+    assert trashed_ids() == {ann.pk}
+
+
 def test_nothing_selected_or_nothing_left_is_an_error_not_a_page(manager_client):
     response = manager_client.post(BULK_DELETE, {"query": "stage=lead"})
     assert response.url == reverse("customers:list") + "?stage=lead"
@@ -548,6 +561,14 @@ def test_the_trash_is_paged(manager_client, settings):
     html = manager_client.get(TRASH, {"page": "3"}).content.decode()
     assert "Showing 5–5 of 5" in html
     assert manager_client.get(TRASH, {"page": "x"}).status_code == 200
+
+
+@pytest.mark.parametrize("page", ["\x00", "-1", *OUT_OF_RANGE_IDS])
+def test_a_page_that_is_no_number_or_beyond_the_last_is_a_page_never_a_500(manager_client, production, page):
+    ContactFactory(email="gone@x.example", deleted_at=timezone.now())
+    response = manager_client.get(TRASH, {"page": page})
+    assert response.status_code == 200
+    assert "gone@x.example" in response.content.decode()
 
 
 @pytest.mark.parametrize("rows", [1, 50])

@@ -18,6 +18,7 @@ from orders.services import (
     draft_order_update,
 )
 from tests.factories import ContactFactory, OrderFactory, PhoneNumberFactory, UserFactory
+from tests.naughty import OUT_OF_RANGE_IDS
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +243,13 @@ def test_the_contact_page_lists_the_latest_orders_and_links_to_all(staff_client)
     assert f"{reverse('orders:list')}?contact={contact.pk}" in html
     listed = staff_client.get(reverse("orders:list"), {"contact": contact.pk}).context["page_obj"]
     assert len(listed) == 12
+
+
+@pytest.mark.parametrize("contact", ["²", "x", *OUT_OF_RANGE_IDS])
+def test_a_contact_parameter_that_names_no_row_lists_every_order_never_a_500(staff_client, production, contact):
+    """² is a digit to str.isdigit(), but not to int()."""
+    order = OrderFactory()
+    response = staff_client.get(reverse("orders:list"), {"contact": contact, "page": "9" * 40})
+    assert response.status_code == 200
+    assert response.context["contact"] is None
+    assert list(response.context["page_obj"]) == [order]
