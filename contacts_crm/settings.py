@@ -78,6 +78,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # After the middleware that adds headers, so its 400 for an over-long query string gets them all.
+    "contacts_crm.middleware.QueryStringLimitMiddleware",
     # Last, as axes asks: it sees every response of a request axes flagged (contacts_crm.signin).
     "axes.middleware.AxesMiddleware",
 ]
