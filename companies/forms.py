@@ -5,15 +5,29 @@ from django.urls import reverse
 
 from companies.models import Company, CompanyAccess, MembershipAccess
 from companies.selectors import company_has_member
+from contacts_crm import forms as crm_forms
 from customers.forms import email_field
 from customers.models import Contact
 from customers.selectors import contact_live_by_email
 
+COMPANY_NAME_MAX_LENGTH = Company._meta.get_field("name").max_length
+
 
 class CompanyForm(forms.Form):
-    name = forms.CharField(label="Name", max_length=200, error_messages={"required": "Enter the company's name"})
-    domain = forms.CharField(
-        label="Website or domain", max_length=253, required=False, help_text="For example example.com"
+    name = crm_forms.CharField(
+        label="Name",
+        max_length=COMPANY_NAME_MAX_LENGTH,
+        error_messages={
+            "required": "Enter the company's name",
+            "max_length": crm_forms.too_long_message("Name", COMPANY_NAME_MAX_LENGTH),
+        },
+    )
+    domain = crm_forms.CharField(
+        label="Website or domain",
+        max_length=253,
+        required=False,
+        help_text="For example example.com",
+        error_messages={"max_length": crm_forms.too_long_message("Website or domain", 253)},
     )
     default_portal_access = forms.ChoiceField(
         label="Customer Portal permission",

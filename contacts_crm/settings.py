@@ -110,6 +110,9 @@ TEMPLATES = [
     },
 ]
 
+# Forms render without maxlength, so pasted text is never cut short in the browser (contacts_crm/forms.py).
+FORM_RENDERER = "contacts_crm.forms.FormRenderer"
+
 # Databases: SQLite in the project folder by default. WAL lets readers and one writer work at once;
 # IMMEDIATE transactions take the write lock up front, so concurrent writers wait instead of failing
 # with "database is locked" half-way through a transaction.

@@ -6,6 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
+from contacts_crm import forms as crm_forms
 from customers.models import ConsentState, OptInLevel
 
 NOTE_MAX_LENGTH = 2000
@@ -75,14 +76,14 @@ class ConsentForm(forms.Form):
         ),
         error_messages={"required": DATE_FORMAT_MESSAGE, "invalid": DATE_FORMAT_MESSAGE},
     )
-    collected_how = forms.CharField(
+    collected_how = crm_forms.CharField(
         label="How was consent collected?",
         max_length=NOTE_MAX_LENGTH,
         help_text="For example: asked on the phone on 3 March and agreed to the monthly newsletter.",
         widget=forms.Textarea(attrs={"rows": 4}),
         error_messages={
             "required": "Enter how consent was collected",
-            "max_length": "Keep the note to 2,000 characters or fewer; it has %(show_value)d",
+            "max_length": "Keep the note to %(limit_value)s characters or fewer; it has %(show_value)s",
             "null_characters_not_allowed": "The note contains a hidden control character; retype it",
         },
     )

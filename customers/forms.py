@@ -15,6 +15,7 @@ from django.utils.html import format_html
 from companies.models import Company, MembershipAccess
 from companies.selectors import companies_named
 from companies.services import CompanyLink
+from contacts_crm import forms as crm_forms
 from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
 from customers.images import ContactImageField
 from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
@@ -39,13 +40,13 @@ def model_text_field(
     model_field = model._meta.get_field(name)
     label = kwargs.pop("label", model_field.verbose_name[:1].upper() + model_field.verbose_name[1:])
     limit = model_field.max_length
-    return forms.CharField(
+    return crm_forms.CharField(
         label=label,
         max_length=limit,
         required=bool(required_message),
         error_messages={
             "required": required_message,
-            "max_length": f"{label} must be {limit} characters or fewer",
+            "max_length": crm_forms.too_long_message(label, limit),
             "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
         },
         **kwargs,
@@ -54,13 +55,13 @@ def model_text_field(
 
 def email_field(*, label: str, required_message: str, **kwargs: Any) -> forms.EmailField:
     """Return a required email field with the messages every form of the app uses."""
-    return forms.EmailField(
+    return crm_forms.EmailField(
         label=label,
         max_length=254,
         error_messages={
             "required": required_message,
             "invalid": "Enter an email address like name@example.com",
-            "max_length": "Email must be 254 characters or fewer",
+            "max_length": crm_forms.too_long_message("Email", 254),
             "null_characters_not_allowed": "Email contains a hidden control character; retype it",
         },
         **kwargs,
@@ -294,6 +295,10 @@ class ContactForm(forms.Form):
             self.fields[name].widget.attrs["autocomplete"] = value
         self.fields["country"].widget.attrs.update({"size": 4, "class": "input--short"})
         self.fields["postal_code"].widget.attrs["class"] = "input--medium"
+        if instance is None and data is None and initial is None:
+            # A new, empty add form: people start typing the name at once. A form that comes back keeps
+            # focus for its error summary or the row just added.
+            self.fields["first_name"].widget.attrs["autofocus"] = True
         if instance is None:
             del self.fields["version"]
         if instance is None or not instance.image:
@@ -513,14 +518,14 @@ class ContactLabelAddForm(forms.Form):
 class NoteForm(forms.Form):
     """A note for the activity log, kept as plain text."""
 
-    body = forms.CharField(
+    body = crm_forms.CharField(
         label="Note",
         max_length=10_000,
         strip=True,
         widget=forms.Textarea(attrs={"rows": 2}),
         error_messages={
             "required": "Write the note first",
-            "max_length": "A note must be 10,000 characters or fewer",
+            "max_length": crm_forms.too_long_message("A note", 10_000),
             "null_characters_not_allowed": "The note contains a hidden control character; retype it",
         },
     )

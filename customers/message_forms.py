@@ -5,17 +5,18 @@ from typing import Any
 
 from django import forms
 
+from contacts_crm import forms as crm_forms
 from customers.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
 from customers.models import Contact
 
 
 def _text_field(label: str, *, limit: int, required_message: str, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
+    return crm_forms.CharField(
         label=label,
         max_length=limit,
         error_messages={
             "required": required_message,
-            "max_length": f"{label} must be {limit:,} characters or fewer",
+            "max_length": crm_forms.too_long_message(label, limit),
             "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
         },
         **kwargs,

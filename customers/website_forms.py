@@ -4,6 +4,7 @@ from typing import Any
 
 from django import forms
 
+from contacts_crm import forms as crm_forms
 from customers.forms import email_field
 from customers.inbound import name_split
 from customers.models import Contact
@@ -16,13 +17,13 @@ HONEYPOT = "website"
 class WebsiteContactForm(forms.Form):
     """Name, email, message and an optional marketing consent, plus a honeypot field people never fill."""
 
-    name = forms.CharField(
+    name = crm_forms.CharField(
         label="Name",
         # The name is split into first and last name, each stored in a field of this size.
         max_length=NAME_PART_LIMIT * 2,
         error_messages={
             "required": "Enter your name",
-            "max_length": f"Name must be {NAME_PART_LIMIT * 2} characters or fewer",
+            "max_length": crm_forms.too_long_message("Name", NAME_PART_LIMIT * 2),
             "null_characters_not_allowed": "Name contains a hidden control character; retype it",
         },
         widget=forms.TextInput(attrs={"autocomplete": "name"}),

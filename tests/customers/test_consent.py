@@ -264,7 +264,7 @@ def assert_refused(response, field: str, message: str) -> str:
         ({"collected_how": ""}, "collected_how", "Enter how consent was collected"),
         ({"collected_how": "   \n "}, "collected_how", "Enter how consent was collected"),
         ({"collected_how": "By\x00phone"}, "collected_how", "The note contains a hidden control character"),
-        ({"collected_how": "x" * 10_240}, "collected_how", "Keep the note to 2,000 characters or fewer; it has 10240"),
+        ({"collected_how": "x" * 10_240}, "collected_how", "Keep the note to 2,000 characters or fewer; it has 10,240"),
         ({"state": "subscribed'; DROP TABLE"}, "state", "Choose one of the consent states in the list"),
         ({"state": ""}, "state", "Choose the new consent state"),
         ({"opt_in_level": "double"}, "opt_in_level", "Choose one of the opt-in levels in the list"),

@@ -298,3 +298,27 @@ def test_the_numbers_the_phone_hint_gives_as_examples_are_accepted(staff_client)
         response = staff_client.post(reverse("customers:create"), form_data(email=email, phones=[(number, "")]))
         assert response.status_code == 302, number
     assert set(Contact.objects.values_list("phones__number", flat=True)) == {"+447700900123"}
+
+
+def test_the_add_form_opens_with_the_cursor_in_first_name_and_only_there(staff_client):
+    html = staff_client.get(reverse("customers:create")).content.decode()
+    assert re.search(r'<input type="text" name="first_name" [^>]*autofocus', html)
+    assert html.count("autofocus") == 1
+
+
+def test_the_edit_form_and_a_form_with_errors_leave_focus_to_the_page(staff_client):
+    contact = ContactFactory()
+    assert "autofocus" not in staff_client.get(reverse("customers:update", args=[contact.pk])).content.decode()
+    html = staff_client.post(reverse("customers:create"), form_data(email="not an email")).content.decode()
+    assert 'id="error-summary"' in html
+    assert "autofocus" not in html
+
+
+def test_a_pasted_10_kb_first_name_is_refused_with_the_limit_and_kept_whole(staff_client):
+    pasted = "A" * 10_240
+    html = staff_client.post(reverse("customers:create"), form_data(email="ann@example.com", first_name=pasted))
+    html = html.content.decode()
+    assert "First name must be 150 characters or fewer (it has 10,240)" in html
+    assert f'name="first_name" value="{pasted}"' in html
+    assert "maxlength" not in html
+    assert not Contact.objects.exists()

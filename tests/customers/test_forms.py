@@ -170,20 +170,20 @@ def test_ten_kilobyte_strings_in_any_field_are_a_field_error(field):
 def test_a_long_name_error_says_the_limit():
     form = ContactForm(post({"first_name": "x" * 151}))
     assert not form.is_valid()
-    assert form.errors["first_name"] == ["First name must be 150 characters or fewer"]
+    assert form.errors["first_name"] == ["First name must be 150 characters or fewer (it has 151)"]
 
 
 def test_a_long_phone_label_is_refused():
     form = ContactForm(post(phones=[("07400 123456", "x" * 31)]))
     assert not form.is_valid()
-    assert form.phones.forms[0].errors["label"] == ["Label must be 30 characters or fewer"]
+    assert form.phones.forms[0].errors["label"] == ["Label must be 30 characters or fewer (it has 31)"]
 
 
 @pytest.mark.parametrize(
     ("typed", "error"),
     [
         ("gb", None),
-        ("GBR", "Country must be 2 characters or fewer"),
+        ("GBR", "Country must be 2 characters or fewer (it has 3)"),
         ("1A", "Enter the country as a two-letter code, like GB"),
     ],
 )

@@ -80,7 +80,7 @@ def test_a_duplicate_name_in_another_case_is_a_field_error_keeps_what_was_typed_
         ({"name": "", "colour": "grey"}, "name", "Enter a name for the label"),
         ({"name": "   ", "colour": "grey"}, "name", "Enter a name for the label"),
         ({"name": "Nul\x00byte", "colour": "grey"}, "name", "Name contains a hidden control character; retype it"),
-        ({"name": "x" * 10_000, "colour": "grey"}, "name", "Name must be 50 characters or fewer"),
+        ({"name": "x" * 10_000, "colour": "grey"}, "name", "Name must be 50 characters or fewer (it has 10,000)"),
         ({"name": "Fine", "colour": "tartan"}, "colour", "Choose one of the colours in the list"),
     ],
 )
@@ -331,7 +331,7 @@ def test_tampered_ids_are_answered_404_and_change_nothing(manager_client, path):
     [
         ("", "Enter a label name"),
         ("Nul\x00byte", "Label contains a hidden control character; retype it"),
-        ("x" * 10_000, "Label must be 50 characters or fewer"),
+        ("x" * 10_000, "Label must be 50 characters or fewer (it has 10,000)"),
     ],
 )
 def test_a_bad_label_name_without_javascript_gets_its_own_page_and_writes_nothing(staff_client, typed, message):

@@ -259,8 +259,8 @@ def form_errors(contact, **data):
         ({"subject": "Hi\x1b[31m"}, "subject", "Subject contains a hidden control character; retype it"),
         ({"subject": "Hi\x00"}, "subject", "Subject contains a hidden control character; retype it"),
         ({"body": "Hello\x00Ann"}, "body", "Message contains a hidden control character; retype it"),
-        ({"subject": "x" * 10_240}, "subject", "Subject must be 200 characters or fewer"),
-        ({"body": "x" * 20_001}, "body", "Message must be 20,000 characters or fewer"),
+        ({"subject": "x" * 10_240}, "subject", "Subject must be 200 characters or fewer (it has 10,240)"),
+        ({"body": "x" * 20_001}, "body", "Message must be 20,000 characters or fewer (it has 20,001)"),
     ],
 )
 def test_the_form_explains_what_to_fix(ann, data, field, message):

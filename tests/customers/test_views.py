@@ -100,7 +100,7 @@ def test_add_another_number_without_javascript_keeps_what_was_typed_and_adds_a_r
         assert f'value="{value}"' in html
     assert 'name="phones-TOTAL_FORMS" value="2"' in html
     assert '<label for="id_phones-1-number">Phone number 2</label>' in html
-    assert 'name="phones-1-number" autocomplete="tel" inputmode="tel" maxlength="40" autofocus' in html
+    assert 'name="phones-1-number" autocomplete="tel" inputmode="tel" autofocus' in html
     assert html.count("autofocus") == 1
     assert 'Remove<span class="visually-hidden"> phone number 2</span>' in html
 
