@@ -1,6 +1,8 @@
 """Reads of companies and memberships."""
 
-from django.db.models import Count, Q, QuerySet, Value
+import re
+
+from django.db.models import Case, Count, IntegerField, Q, QuerySet, Value, When
 from django.db.models.functions import Lower
 
 from companies.models import Company, Membership
@@ -8,8 +10,13 @@ from customers.models import Contact
 from customers.search import contacts_matching
 from customers.selectors import contacts_live
 
-# Pickers fed by htmx (company names, contacts to add) offer at most this many suggestions.
+# Pickers fed by htmx (contacts to add) offer at most this many suggestions.
 SUGGESTION_LIMIT = 20
+# A company row of the contact form offers at most this many companies, as suggestions or after an unknown name.
+CLOSEST_LIMIT = 8
+# Words of a typed name that help find a company named a little differently ("Newton Ltd" → "Newton PLC").
+CLOSEST_WORDS = 5
+CLOSEST_WORD_LENGTH = 3
 
 
 def company_list(*, search: str = "") -> QuerySet[Company]:
@@ -27,9 +34,46 @@ def company_detail(*, pk: int) -> Company:
     return Company.objects.get(pk=pk)
 
 
-def company_names_matching(*, search: str, limit: int = SUGGESTION_LIMIT) -> QuerySet[Company]:
-    """Return the first companies by name whose name contains the search, for a picker."""
-    return Company.objects.filter(name__icontains=search).order_by(Lower("name"), "id").only("name")[:limit]
+def companies_closest(*, name: str, limit: int = CLOSEST_LIMIT) -> QuerySet[Company]:
+    """Return the companies whose names come closest to a typed one, the exact name (any letter case) first.
+
+    Then names that start with it, then names that contain it, then names sharing its longer words (the
+    more letters shared, the closer); all taken literally, % and _ included. Nothing typed: the first by name.
+    Each has its closeness: 0 for the exact name, 1 starts with it, 2 contains it, 3 shares a word or less.
+    """
+    typed = name.strip()
+    companies = Company.objects.order_by(Lower("name"), "id")
+    if not typed:
+        return companies.annotate(closeness=Value(3)).only("name")[:limit]
+    words = [word for word in re.findall(r"\w+", typed) if len(word) >= CLOSEST_WORD_LENGTH][:CLOSEST_WORDS]
+    shared = [When(name__icontains=word, then=Value(len(word))) for word in words]
+    matches = Q(name__icontains=typed)
+    for word in words:
+        matches |= Q(name__icontains=word)
+    return (
+        companies.alias(name_lower=Lower("name"))
+        .filter(matches)
+        .annotate(
+            closeness=Case(
+                # The same comparison as companies_named and the unique constraint.
+                When(name_lower=Lower(Value(typed)), then=Value(0)),
+                When(name__istartswith=typed, then=Value(1)),
+                When(name__icontains=typed, then=Value(2)),
+                default=Value(3),
+                output_field=IntegerField(),
+            ),
+            letters_shared=sum(
+                (Case(when, default=Value(0), output_field=IntegerField()) for when in shared), Value(0)
+            ),
+        )
+        .order_by("closeness", "-letters_shared", Lower("name"), "id")
+        .only("name")[:limit]
+    )
+
+
+def company_by_pk(*, pk: int) -> Company | None:
+    """Return one company, or None when there is no such company (any more)."""
+    return Company.objects.filter(pk=pk).first()
 
 
 def memberships_for_company(*, company: Company) -> QuerySet[Membership]:

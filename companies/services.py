@@ -120,10 +120,23 @@ def membership_remove(*, membership: Membership, actor: Actor) -> None:
 
 @dataclass(frozen=True)
 class CompanyLink:
-    """One company a contact should belong to, as the contact form names it, with its portal permission."""
+    """One company a contact should belong to, by name, with its portal permission.
+
+    create says staff chose to create the company when no company has the name; without it an unknown name
+    is refused, so a typing slip never makes a company.
+    """
 
     name: str
     portal_access: MembershipAccess = MembershipAccess.INHERIT
+    create: bool = False
+
+
+class CompanyNotFound(Exception):
+    """A link names a company that does not exist, and does not say to create it."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"No company called {name!r}")
+        self.name = name
 
 
 @transaction.atomic
@@ -135,14 +148,25 @@ def company_get_or_create_by_name(*, name: str, actor: Actor) -> Company:
 
 
 @transaction.atomic
+def company_for_link(*, link: CompanyLink, actor: Actor) -> Company:
+    """Return the company a link names in any letter case; create it only when the link says so."""
+    company = companies_named(name=link.name).first()
+    if company is not None:
+        return company
+    if not link.create:
+        raise CompanyNotFound(link.name)
+    return company_get_or_create_by_name(name=link.name, actor=actor)
+
+
+@transaction.atomic
 def contact_memberships_set(*, contact: Contact, links: Sequence[CompanyLink], actor: Actor) -> None:
-    """Make the contact belong to exactly these companies with these permissions, creating new companies.
+    """Make the contact belong to exactly these companies with these permissions, creating those chosen to be.
 
     Each link added, changed or removed goes through its own service, so every change is on the timeline.
     """
     wanted: dict[int, tuple[Company, MembershipAccess]] = {}
     for link in links:
-        company = company_get_or_create_by_name(name=link.name, actor=actor)
+        company = company_for_link(link=link, actor=actor)
         wanted[company.pk] = (company, link.portal_access)
     current = {membership.company_id: membership for membership in memberships_for_contact(contact=contact)}
     for company_id, membership in current.items():

@@ -9,7 +9,7 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies import selectors, services
-from companies.forms import CompanyForm, MemberAddForm, MembershipAccessForm, search_term
+from companies.forms import COMPANY_NAME_MAX_LENGTH, CompanyForm, MemberAddForm, MembershipAccessForm, search_term
 from companies.models import Company, Membership, MembershipAccess
 from customers.services import Actor
 
@@ -30,12 +30,19 @@ def company_list(request: HttpRequest) -> HttpResponse:
 
 @permission_required("companies.view_company", raise_exception=True)
 @require_GET
-def company_options(request: HttpRequest) -> HttpResponse:
-    """The <option>s of a company-name <datalist>, filled by htmx as staff type."""
+def company_suggestions(request: HttpRequest) -> HttpResponse:
+    """The options of a company row's suggestion list, filled by htmx as staff type.
+
+    The closest companies, and "Create company …" for a name no company has, shown only to those who may add one.
+    """
     # A row of the contact form sends its own field (companies-N-company) rather than q.
     typed = request.GET.get("q") or next((v for k, v in request.GET.items() if k.endswith("-company")), "")
-    companies = selectors.company_names_matching(search=search_term(typed))
-    return render(request, "companies/_company_options.html", {"companies": companies})
+    name = search_term(typed)
+    companies = list(selectors.companies_closest(name=name))
+    exact = bool(companies) and companies[0].closeness == 0
+    may_create = request.user.has_perm("companies.add_company") and len(name) <= COMPANY_NAME_MAX_LENGTH
+    context = {"companies": companies, "create": name if name and may_create and not exact else ""}
+    return render(request, "companies/_company_suggestions.html", context)
 
 
 @permission_required("companies.view_company", raise_exception=True)

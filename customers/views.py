@@ -19,7 +19,7 @@ from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies.selectors import memberships_for_contact
-from companies.services import contact_memberships_set
+from companies.services import CompanyNotFound, contact_memberships_set
 from contacts_crm.pagination import count_from_page
 from contacts_crm.templatetags.crm import money
 from customers import selectors, services
@@ -289,6 +289,9 @@ def contact_create(request: HttpRequest) -> HttpResponse:
         except IntegrityError:
             # Another request created the same email between our check and our insert.
             form.add_error("email", "A contact with this email was added a moment ago.")
+        except CompanyNotFound as missing:
+            # Deleted or renamed since the form found it.
+            form.company_missing(name=missing.name)
         else:
             messages.success(request, f"{contact.display_name} added as a lead.")
             return redirect(contact)
@@ -318,6 +321,8 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
             form.mark_stale(version=changed.updated_at)
         except IntegrityError:
             form.add_error("email", "A contact with this email was added a moment ago.")
+        except CompanyNotFound as missing:
+            form.company_missing(name=missing.name)
         else:
             messages.success(request, "Changes saved.")
             return redirect(contact)

@@ -31,6 +31,14 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.groups.add(Group.objects.get(name=extracted))
 
 
+def staff_without_add_company(username: str = "no-new-companies"):
+    """A user with every permission of Staff except adding companies (a custom setup some businesses use)."""
+    user = UserFactory(username=username)
+    staff = Group.objects.get(name="Staff").permissions.exclude(codename="add_company")
+    user.user_permissions.set(staff)
+    return user
+
+
 class SearchRefreshingFactory(factory.django.DjangoModelFactory):
     """Factories write rows directly, so they refresh the contact's search document as the services do."""
 

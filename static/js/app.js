@@ -94,6 +94,176 @@
     initBulk(document);
   });
 
+  // Company rows of the contact form: the name input becomes a combobox over the suggestion list htmx
+  // fills as staff type (the ARIA 1.2 combobox pattern with a listbox popup). Arrow keys move through the
+  // suggestions, Enter picks the highlighted one and never submits the form, Escape closes the list.
+  // "Create company …" is the only way to a new company: choosing it sets the row's hidden choice. Without
+  // this script the input is a plain text field and the server answers an unknown name with the closest.
+  function announce(text) {
+    var status = document.getElementById("status");
+    if (status) { status.textContent = text; }
+  }
+
+  function comboboxParts(input) {
+    var row = input.closest(".combobox") || input.parentNode;
+    return {
+      row: row,
+      listbox: document.getElementById(input.dataset.combobox),
+      note: row ? row.querySelector("[data-combobox-note]") : null,
+    };
+  }
+
+  function comboboxOptions(listbox) {
+    return listbox ? Array.prototype.slice.call(listbox.querySelectorAll("[role=option]")) : [];
+  }
+
+  function initComboboxes(root) {
+    var inputs = root.querySelectorAll ? root.querySelectorAll("input[data-combobox]") : [];
+    Array.prototype.forEach.call(inputs, function (input) {
+      if (input.getAttribute("role") === "combobox") { return; }
+      input.setAttribute("role", "combobox");
+      input.setAttribute("aria-autocomplete", "list");
+      input.setAttribute("aria-expanded", "false");
+      input.setAttribute("aria-controls", input.dataset.combobox);
+    });
+  }
+
+  function comboboxOpen(input, open) {
+    var listbox = comboboxParts(input).listbox;
+    if (!listbox) { return; }
+    var show = open && comboboxOptions(listbox).length > 0;
+    listbox.hidden = !show;
+    input.setAttribute("aria-expanded", show ? "true" : "false");
+    if (show) {
+      listbox.style.top = (input.offsetTop + input.offsetHeight + 2) + "px";
+      listbox.style.left = input.offsetLeft + "px";
+      listbox.style.width = input.offsetWidth + "px";
+    } else {
+      comboboxHighlight(input, null);
+    }
+  }
+
+  function comboboxHighlight(input, option) {
+    var listbox = comboboxParts(input).listbox;
+    comboboxOptions(listbox).forEach(function (each) {
+      each.setAttribute("aria-selected", each === option ? "true" : "false");
+    });
+    if (option) {
+      input.setAttribute("aria-activedescendant", option.id);
+      option.scrollIntoView({ block: "nearest" });
+    } else {
+      input.removeAttribute("aria-activedescendant");
+    }
+  }
+
+  // The row's choice: a hidden input, or the radio buttons the server offered after an unknown name.
+  // Anything typed makes those radio buttons out of date, so they give way to a hidden input.
+  function comboboxChoice(input) {
+    var row = comboboxParts(input).row;
+    var offer = row.querySelector("[data-company-offer]");
+    if (offer) {
+      var hidden = document.createElement("input");
+      hidden.type = "hidden";
+      hidden.name = offer.dataset.companyOffer;
+      offer.replaceWith(hidden);
+      return hidden;
+    }
+    return row.querySelector("input[type=hidden][name$='-choice']");
+  }
+
+  function comboboxPick(input, option) {
+    var parts = comboboxParts(input);
+    var creating = option.dataset.choice.indexOf("create:") === 0;
+    input.value = option.dataset.value;
+    var choice = comboboxChoice(input);
+    if (choice) { choice.value = creating ? option.dataset.choice : ""; }
+    var note = creating ? "A new company “" + option.dataset.value + "” will be created when you save." : "";
+    if (parts.note) { parts.note.textContent = note; }
+    comboboxOpen(input, false);
+    announce(creating ? note : option.dataset.value + " chosen.");
+    input.focus();
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-combobox]")) { return; }
+    var listbox = comboboxParts(input).listbox;
+    var options = comboboxOptions(listbox);
+    var open = listbox && !listbox.hidden;
+    var current = options.indexOf(listbox ? listbox.querySelector("[aria-selected=true]") : null);
+    if (event.key === "Enter") {
+      // Never submit the whole form from here: pick the highlighted suggestion, or do nothing.
+      event.preventDefault();
+      if (open && current >= 0) { comboboxPick(input, options[current]); }
+    } else if (event.key === "ArrowDown" || event.key === "ArrowUp") {
+      event.preventDefault();
+      if (!open) {
+        if (options.length) { comboboxOpen(input, true); } else { input.dispatchEvent(new Event("suggest")); }
+        if (!options.length) { return; }
+      }
+      var step = event.key === "ArrowDown" ? 1 : -1;
+      var next = current < 0 ? (step > 0 ? 0 : options.length - 1) : (current + step + options.length) % options.length;
+      comboboxHighlight(input, options[next]);
+    } else if (event.key === "Escape" && open) {
+      event.preventDefault();
+      comboboxOpen(input, false);
+    } else if (event.key === "Tab") {
+      comboboxOpen(input, false);
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    var input = event.target;
+    if (!input.matches || !input.matches("input[data-combobox]")) { return; }
+    // What was chosen before belongs to the old text.
+    var choice = comboboxChoice(input);
+    if (choice) { choice.value = ""; }
+    var note = comboboxParts(input).note;
+    if (note) { note.textContent = ""; }
+    comboboxHighlight(input, null);
+  });
+
+  // Keep focus in the input while an option is clicked, then pick it.
+  document.addEventListener("mousedown", function (event) {
+    if (event.target.closest && event.target.closest(".combobox__listbox [role=option]")) { event.preventDefault(); }
+  });
+  document.addEventListener("click", function (event) {
+    var option = event.target.closest ? event.target.closest(".combobox__listbox [role=option]") : null;
+    if (!option) { return; }
+    var input = document.querySelector("input[data-combobox='" + option.parentNode.id + "']");
+    if (input) { comboboxPick(input, option); }
+  });
+
+  document.addEventListener("focusout", function (event) {
+    var input = event.target;
+    if (input.matches && input.matches("input[data-combobox]")) { comboboxOpen(input, false); }
+  });
+
+  // New suggestions: number the options for aria-activedescendant, show them, say how many there are.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var listbox = event.detail && event.detail.target;
+    if (!listbox || !listbox.classList || !listbox.classList.contains("combobox__listbox")) { return; }
+    var input = document.querySelector("input[data-combobox='" + listbox.id + "']");
+    var options = comboboxOptions(listbox);
+    options.forEach(function (option, index) {
+      option.id = listbox.id + "-" + index;
+      option.setAttribute("aria-selected", "false");
+    });
+    if (!input) { return; }
+    var focused = document.activeElement === input;
+    comboboxOpen(input, focused);
+    if (focused && input.value.trim()) {
+      var companies = options.filter(function (option) { return !option.classList.contains("combobox__option--create"); }).length;
+      var found = companies ? companies + (companies === 1 ? " company matches" : " companies match") : "No company matches";
+      if (options.length > companies) { found += "; you can also create it"; }
+      announce(options.length ? found + ". Use the up and down arrows to choose." : found + ".");
+    }
+  });
+
+  initComboboxes(document);
+  document.addEventListener("DOMContentLoaded", function () { initComboboxes(document); });
+  document.addEventListener("htmx:afterSettle", function () { initComboboxes(document); });
+
   // Say a list is busy while htmx replaces its results.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var results = document.getElementById("results");

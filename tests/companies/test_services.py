@@ -46,7 +46,7 @@ def test_setting_a_contacts_companies_adds_changes_removes_and_creates_each_on_t
         contact=contact,
         links=[
             CompanyLink(name="ACME ", portal_access=MembershipAccess.COMPANY),
-            CompanyLink(name="Brand New Co", portal_access=MembershipAccess.INHERIT),
+            CompanyLink(name="Brand New Co", portal_access=MembershipAccess.INHERIT, create=True),
         ],
         actor=actor,
     )

@@ -1,3 +1,5 @@
+import re
+
 import pytest
 from django.test import Client
 from django.urls import reverse
@@ -5,7 +7,7 @@ from django.utils import timezone
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from customers.models import Activity
-from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, UserFactory
+from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, UserFactory, staff_without_add_company
 from tests.naughty import OUT_OF_RANGE_IDS
 from tests.test_query_counts import REQUEST
 
@@ -169,57 +171,99 @@ def test_company_list_searched_query_count(viewer_client, django_assert_num_quer
     assert len(response.context["page_obj"]) == rows
 
 
-# ---------- Company names for a <datalist> (companies:options) ----------
+# ---------- A company row's suggestions (companies:suggestions) ----------
 
 
-def test_company_options_offer_at_most_20_matching_names_by_name(viewer_client):
-    for index in range(25):
-        CompanyFactory(name=f"Acme {index:02d}")
-    CompanyFactory(name="Other")
-    page = viewer_client.get(reverse("companies:options"), {"q": "ACME"}).content.decode()
-    assert page.count("<option") == 20
-    assert page.index('value="Acme 00"') < page.index('value="Acme 19"')
-    assert "Other" not in page
-    assert "Acme 20" not in page
-
-
-def test_company_options_escape_names_inside_the_attribute(viewer_client):
-    CompanyFactory(name='<script>alert("x")</script>')
-    page = viewer_client.get(reverse("companies:options"), {"q": "script"}).content.decode()
-    assert "<script>" not in page
-    assert 'value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"' in page
-
-
-@pytest.mark.parametrize(("q", "count"), [("\x00", 1), ("ac\x00me", 1), ("x" * 10_000, 0), ("%", 0)])
-def test_company_options_survive_hostile_input(viewer_client, q, count):
-    """NUL characters are dropped (nothing left means every name); a long term just matches nothing."""
-    CompanyFactory(name="Acme")
-    response = viewer_client.get(reverse("companies:options"), {"q": q})
+def suggestions(client, typed, **params):
+    """The options the endpoint answers for what was typed, as (text, data-choice) pairs."""
+    response = client.get(reverse("companies:suggestions"), {"q": typed, **params})
     assert response.status_code == 200
-    assert response.content.decode().count("<option") == count
+    html = response.content.decode()
+    return re.findall(r'<li class="[^"]*" role="option" data-value="[^"]*" data-choice="([^"]*)">([^<]*)</li>', html)
 
 
-def test_company_options_read_the_typed_name_from_a_contact_form_row(viewer_client):
+def test_suggestions_put_the_exact_name_first_then_names_starting_with_it_then_containing_it(viewer_client):
+    for name in ["The Newton Group", "Newton PLC", "NEWTON", "Other"]:
+        CompanyFactory(name=name)
+    assert [text for _, text in suggestions(viewer_client, "newton")] == ["NEWTON", "Newton PLC", "The Newton Group"]
+
+
+def test_suggestions_find_a_company_sharing_a_word_of_the_typed_name(viewer_client):
+    CompanyFactory(name="Newton PLC")
+    CompanyFactory(name="Acme Ltd")
+    assert [text for _, text in suggestions(viewer_client, "Newton Ltd")] == ["Newton PLC", "Acme Ltd"]
+
+
+def test_suggestions_offer_at_most_eight(viewer_client):
+    for index in range(12):
+        CompanyFactory(name=f"Acme {index:02d}")
+    assert [text for _, text in suggestions(viewer_client, "acme")] == [f"Acme {index:02d}" for index in range(8)]
+
+
+def test_staff_who_may_add_companies_are_offered_to_create_a_name_no_company_has(staff_client):
+    newton = CompanyFactory(name="Newton PLC")
+    assert suggestions(staff_client, " Newton ") == [
+        (f"company:{newton.pk}", "Newton PLC"),
+        ("create:Newton", "Create company “Newton”"),
+    ]
+    assert suggestions(staff_client, "NEWTON plc") == [(f"company:{newton.pk}", "Newton PLC")]
+
+
+def test_viewers_and_staff_without_add_company_are_never_offered_to_create(viewer_client, client):
+    CompanyFactory(name="Newton PLC")
+    assert [text for _, text in suggestions(viewer_client, "Newton")] == ["Newton PLC"]
+    client.force_login(staff_without_add_company())
+    assert [text for _, text in suggestions(client, "Newton")] == ["Newton PLC"]
+
+
+def test_suggestions_escape_names_inside_the_attribute(viewer_client):
+    CompanyFactory(name='<script>alert("x")</script>')
+    page = viewer_client.get(reverse("companies:suggestions"), {"q": "script"}).content.decode()
+    assert "<script>" not in page
+    assert 'data-value="&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"' in page
+
+
+@pytest.mark.parametrize(
+    ("typed", "expected"),
+    [
+        ("\x00", ["100% Fun", "Acme", "Snake_case"]),
+        ("ac\x00me", ["Acme"]),
+        ("x" * 10_000, []),
+        ("%", ["100% Fun"]),
+        ("_", ["Snake_case"]),
+        ("<b>", []),
+    ],
+)
+def test_suggestions_survive_hostile_input_and_take_it_literally(staff_client, typed, expected):
+    """NUL is dropped (nothing left means the first companies); % and _ are letters; a 10 kB name is too long."""
+    for name in ["Acme", "100% Fun", "Snake_case"]:
+        CompanyFactory(name=name)
+    options = suggestions(staff_client, typed)
+    assert [text for choice, text in options if choice.startswith("company:")] == expected
+    assert not any(len(choice) > 300 for choice, _ in options)
+
+
+def test_suggestions_read_the_typed_name_from_a_contact_form_row(viewer_client):
     """A company row of the contact form sends its own field name rather than q."""
     CompanyFactory(name="Acme")
     CompanyFactory(name="Other")
-    page = viewer_client.get(reverse("companies:options"), {"companies-3-company": "acm"}).content.decode()
-    assert page.count("<option") == 1
-    assert 'value="Acme"' in page
+    page = viewer_client.get(reverse("companies:suggestions"), {"companies-3-company": "acm"}).content.decode()
+    assert page.count('role="option"') == 1
+    assert 'data-value="Acme"' in page
 
 
-def test_company_options_need_the_view_permission(client):
+def test_suggestions_need_a_login_and_the_view_permission(client):
     CompanyFactory(name="Acme")
-    url = reverse("companies:options")
-    assert client.get(url)["Location"].startswith(reverse("login"))
+    url = reverse("companies:suggestions")
+    assert client.get(url, {"q": "acme"})["Location"].startswith(reverse("login"))
     client.force_login(UserFactory())
-    assert client.get(url).status_code == 403
+    assert client.get(url, {"q": "acme"}).status_code == 403
 
 
-def test_company_options_query_count(viewer_client, django_assert_num_queries):
+def test_suggestions_query_count(staff_client, django_assert_num_queries):
     CompanyFactory.create_batch(30)
-    with django_assert_num_queries(len([*REQUEST, "the first 20 matching names"])):
-        viewer_client.get(reverse("companies:options"), {"q": "company"})
+    with django_assert_num_queries(len([*REQUEST, "the eight closest companies"])):
+        staff_client.get(reverse("companies:suggestions"), {"q": "company"})
 
 
 # ---------- Company page: members, their access, adding, changing, removing ----------
@@ -492,7 +536,7 @@ def test_html_in_company_and_contact_names_is_shown_as_text_everywhere(manager_c
     pages = {
         "list": manager_client.get(reverse("companies:list"), {"q": "script"}),
         "detail": manager_client.get(company.get_absolute_url()),
-        "options": manager_client.get(reverse("companies:options"), {"q": "script"}),
+        "suggestions": manager_client.get(reverse("companies:suggestions"), {"q": "script"}),
         "member options": manager_client.get(reverse("companies:member_options", args=[company.pk]), {"email": "y@"}),
         "change message": manager_client.post(
             reverse("companies:member_update", args=[company.pk, membership.pk]),

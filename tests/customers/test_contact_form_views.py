@@ -11,7 +11,7 @@ from PIL import Image
 
 from companies.models import Company, Membership, MembershipAccess
 from customers.models import Activity, Contact
-from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory, UserFactory
+from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory, staff_without_add_company
 from tests.images import png_upload
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def stored_files(media) -> list:
 
 
 def form_data(phones=(), companies=(), **fields):
-    """A submitted contact form: phones as (number, label) rows, companies as (name, access) rows."""
+    """A submitted contact form: phones as (number, label) rows, companies as (name, access[, choice]) rows."""
     data = {
         "phones-TOTAL_FORMS": str(len(phones)),
         "phones-INITIAL_FORMS": "0",
@@ -38,8 +38,9 @@ def form_data(phones=(), companies=(), **fields):
     }
     for index, (number, label) in enumerate(phones):
         data |= {f"phones-{index}-number": number, f"phones-{index}-label": label}
-    for index, (name, access) in enumerate(companies):
+    for index, (name, access, *choice) in enumerate(companies):
         data |= {f"companies-{index}-company": name, f"companies-{index}-portal_access": access}
+        data |= {f"companies-{index}-choice": choice[0]} if choice else {}
     return data
 
 
@@ -48,7 +49,7 @@ def test_seed_000_everything_in_one_form_ends_on_a_page_that_shows_it(staff_clie
     vip = LabelFactory(name="VIP")
     data = form_data(
         phones=[("07400 123456", "mobile"), ("+44 20 7183 8750", "work")],
-        companies=[("acme", MembershipAccess.COMPANY), ("New Co", MembershipAccess.INHERIT)],
+        companies=[("acme", MembershipAccess.COMPANY), ("New Co", MembershipAccess.INHERIT, "create:New Co")],
         first_name="Ann",
         last_name="Lee",
         email="ann@example.com",
@@ -163,12 +164,11 @@ def test_the_edit_form_can_remove_the_image(staff_client):
 
 
 def test_a_company_that_does_not_exist_is_refused_for_staff_who_may_not_add_companies(client):
-    user = UserFactory(role="Staff")
-    user.groups.first().permissions.remove(*user.groups.first().permissions.filter(codename="add_company"))
-    client.force_login(user)
+    client.force_login(staff_without_add_company())
     data = form_data(companies=[("Nowhere Ltd", "inherit")], email="ann@example.com", first_name="Kept")
     html = client.post(reverse("customers:create"), data).content.decode()
-    assert "There is no company called “Nowhere Ltd”; pick one from the list" in html
+    assert "No company called “Nowhere Ltd”. Check the name; a company must be added before contacts can" in html
+    assert "Create company" not in html
     assert 'value="Kept"' in html
     assert 'value="Nowhere Ltd"' in html
     assert not Contact.objects.exists()
@@ -185,6 +185,7 @@ def test_a_company_that_does_not_exist_is_refused_for_staff_who_may_not_add_comp
     ],
 )
 def test_bad_company_rows_are_field_errors(staff_client, rows, message):
+    CompanyFactory(name="Acme")
     html = staff_client.post(reverse("customers:create"), form_data(companies=rows, email="a@example.com")).content
     assert message in html.decode()
     assert not Contact.objects.exists()
