@@ -1,5 +1,6 @@
 """Forms for contacts. They validate; the services write."""
 
+import contextlib
 import re
 from collections.abc import Iterable, Sequence
 from datetime import datetime
@@ -11,14 +12,16 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
 from django.utils.html import format_html
+from django.utils.safestring import mark_safe
 
 from companies.models import Company, MembershipAccess
 from companies.selectors import companies_closest, companies_named, company_by_pk
 from companies.services import CompanyLink
 from contacts_crm import forms as crm_forms
 from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
-from customers.images import ContactImageField
+from customers.images import ContactImageField, ProcessedImage
 from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
+from customers.pending_images import PendingImageInvalid, pending_image_load
 from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
 from customers.selectors import (
     contact_live_by_email,
@@ -87,6 +90,7 @@ def country_code_cleaned(text: str) -> str:
 
 
 STALE_MESSAGE = "This contact was changed since you opened it. Check the details below and save again."
+KEPT_IMAGE_GONE_MESSAGE = "The image chosen earlier is no longer kept (it is kept for an hour); choose it again"
 MAX_PHONES = 20
 
 
@@ -330,6 +334,11 @@ class ContactForm(forms.Form):
     email = email_field(label="Email", required_message="Enter an email address")
     image = ContactImageField(label="Upload new image")
     remove_image = forms.BooleanField(label="Remove image", required=False)
+    # A valid image chosen when the form last came back, kept aside (customers.pending_images): its signed token.
+    pending_image = forms.Field(required=False, widget=forms.HiddenInput)
+    remove_pending_image = forms.BooleanField(
+        label=mark_safe('Remove<span class="visually-hidden"> the chosen image</span>'), required=False
+    )
     address_line1 = model_text_field("address_line1")
     address_line2 = model_text_field("address_line2")
     city = model_text_field("city")
@@ -371,8 +380,13 @@ class ContactForm(forms.Form):
         memberships: Iterable[Any] = (),
         can_create_company: bool = False,
         label_options: list[Label] | None = None,
+        image_owner: int | None = None,
     ) -> None:
         self.instance = instance
+        # Whose kept image a token may name: the person filling in the form.
+        self.image_owner = image_owner
+        # A new upload this request brought, re-encoded; the view keeps it aside if the page comes back.
+        self.fresh_image: ProcessedImage | None = None
         # One read of the labels serves both the checkboxes and the check of what was ticked.
         self.label_options = {
             label.pk: label for label in (label_options if label_options is not None else labels_all())
@@ -410,16 +424,19 @@ class ContactForm(forms.Form):
 
     @classmethod
     def with_row_action(
-        cls, data: QueryDict, *, instance: Contact | None = None, **kwargs: Any
+        cls, data: QueryDict, files: MultiValueDict | None = None, *, instance: Contact | None = None, **kwargs: Any
     ) -> "ContactForm | None":
         """Return the form with a phone or company row added or removed, keeping what was typed.
 
-        Return None for a plain save.
+        A valid image among the files becomes the form's fresh_image, to be kept aside. Return None for a plain save.
         """
         action = row_action(data, ROW_SETS)
         if action is None:
             return None
-        initial = {column: data.get(column, "") for column in (*cls.CONTACT_FIELDS, "version")}
+        initial = {
+            column: data.get(column, "")
+            for column in (*cls.CONTACT_FIELDS, "version", "pending_image", "remove_pending_image")
+        }
         initial["labels"] = data.getlist("labels")
         form = cls(
             instance=instance,
@@ -430,6 +447,10 @@ class ContactForm(forms.Form):
         )
         form.row_action = True
         focus_row(form.phones if action.row_set is PHONE_ROWS else form.companies, action.row_set, action.focus)
+        # Not a save, so a refused image shows no error: it is simply not kept, and the page offers + Add.
+        if files is not None and len(files.getlist("image")) == 1:
+            with contextlib.suppress(forms.ValidationError):
+                form.fresh_image = form.fields["image"].clean(files["image"])
         return form
 
     row_action = False
@@ -443,9 +464,31 @@ class ContactForm(forms.Form):
         return bool(self.errors) or any(formset.total_error_count() for formset in self.formsets)
 
     @property
-    def image_lost(self) -> bool:
-        """Whether an image was chosen but the page came back, so the browser has forgotten the file."""
-        return bool(self.files.get("image")) and (self.row_action or self.has_errors)
+    def kept_token(self) -> str:
+        """Return the token of the image kept aside for this form, or "" for none."""
+        token = self["pending_image"].value()
+        return token if isinstance(token, str) else ""
+
+    @property
+    def kept_image_removed(self) -> bool:
+        """Whether staff chose Remove for the image kept aside."""
+        return bool(self.kept_token) and bool(self["remove_pending_image"].value())
+
+    @property
+    def image_kept(self) -> bool:
+        """Whether the page says an image is kept and will be saved with the contact."""
+        return bool(self.kept_token) and not self.kept_image_removed
+
+    def keep_image(self, *, token: str) -> None:
+        """Make the page carry this kept image's token ("" for none), with Remove unticked."""
+        self.initial = {**self.initial, "pending_image": token, "remove_pending_image": False}
+        # Bound fields remember the initial value they first read.
+        for name in ("pending_image", "remove_pending_image"):
+            self._bound_fields_cache.pop(name, None)
+        if self.is_bound:
+            self.data = self.data.copy()
+            self.data["pending_image"] = token
+            self.data.pop("remove_pending_image", None)
 
     def is_valid(self) -> bool:
         # Every part is validated, so every error shows at once.
@@ -481,7 +524,9 @@ class ContactForm(forms.Form):
         # The widget reads only the last file of a field; more than one is a crafted request, not a choice.
         if hasattr(self.files, "getlist") and len(self.files.getlist("image")) > 1:
             raise forms.ValidationError("Choose one image", code="too_many_files")
-        return self.cleaned_data["image"]
+        image = self.cleaned_data["image"]
+        self.fresh_image = image if isinstance(image, ProcessedImage) else None
+        return image
 
     def clean_labels(self) -> list[Label]:
         return [self.label_options[pk] for pk in dict.fromkeys(self.cleaned_data["labels"])]
@@ -491,6 +536,12 @@ class ContactForm(forms.Form):
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if self.fresh_image is None and "image" not in self.errors and self.image_kept:
+            try:
+                cleaned["image"] = pending_image_load(token=self.kept_token, user_id=self.image_owner)
+            except PendingImageInvalid:
+                self.add_error("image", forms.ValidationError(KEPT_IMAGE_GONE_MESSAGE, code="kept_image_gone"))
+                self.keep_image(token="")
         if self.instance is not None:
             version = _datetime_or_none(cleaned.get("version"))
             if version is None:
@@ -515,7 +566,7 @@ class ContactForm(forms.Form):
         ]
 
     def image_changes(self) -> dict[str, Any]:
-        """Return the image arguments for the services: a new processed image, or a request to remove it."""
+        """Return the image arguments for the services: a new or kept processed image, or a request to remove it."""
         return {"image": self.cleaned_data.get("image") or None, "remove_image": self.cleaned_data.get("remove_image")}
 
     def company_links(self) -> list[CompanyLink]:

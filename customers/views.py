@@ -26,6 +26,7 @@ from customers import selectors, services
 from customers.filters import ContactListQuery
 from customers.forms import ActivityFilterForm, BulkLabelForm, ContactForm, ContactLabelAddForm, NoteForm
 from customers.models import Activity, ActivityGroup, Contact
+from customers.pending_images import pending_image_discard, pending_image_keep
 from customers.phones import phone_display
 from customers.selection import ContactSelection, EmptySelection, posted_filters
 from orders.selectors import orders_for_contact
@@ -257,17 +258,45 @@ def _contact_form(request: HttpRequest, contact: Contact | None = None) -> Conta
         "instance": contact,
         "can_create_company": request.user.has_perm("companies.add_company"),
         "memberships": memberships_for_contact(contact=contact) if contact is not None else (),
+        "image_owner": request.user.pk,
     }
     if request.method != "POST":
         return ContactForm(**options)
-    return ContactForm.with_row_action(request.POST, **options) or ContactForm(request.POST, request.FILES, **options)
+    # An htmx row button swaps only its own rows, so a chosen image file stays chosen in the page.
+    row_files = None if request.htmx else request.FILES
+    return ContactForm.with_row_action(request.POST, row_files, **options) or ContactForm(
+        request.POST, request.FILES, **options
+    )
 
 
 def _render_form(request: HttpRequest, form: ContactForm, contact: Contact | None = None) -> HttpResponse:
-    # An htmx row button swaps only its own rows, so a chosen image file stays chosen.
+    if form.is_bound or form.row_action:
+        _keep_chosen_image(request, form)
     response = render(request, "customers/contact_form.html", {"form": form, "contact": contact})
     patch_vary_headers(response, ("HX-Request",))
     return response
+
+
+def _keep_chosen_image(request: HttpRequest, form: ContactForm) -> None:
+    """Keep a valid image chosen in a form that comes back, so it need not be chosen again; drop a removed one."""
+    if request.htmx:
+        # Only rows are swapped: the page keeps its file input and its kept image as they are.
+        return
+    earlier = form.kept_token
+    if form.fresh_image is not None:
+        form.keep_image(token=pending_image_keep(image=form.fresh_image, user_id=request.user.pk))
+    elif form.kept_image_removed:
+        form.keep_image(token="")
+    else:
+        return
+    if earlier:
+        pending_image_discard(token=earlier, user_id=request.user.pk)
+
+
+def _kept_image_used(request: HttpRequest, form: ContactForm) -> None:
+    """Remove the image kept aside for a form once the contact is saved (with it, or another, or none)."""
+    if form.kept_token:
+        pending_image_discard(token=form.kept_token, user_id=request.user.pk)
 
 
 @permission_required("customers.add_contact", raise_exception=True)
@@ -293,6 +322,7 @@ def contact_create(request: HttpRequest) -> HttpResponse:
             # Deleted or renamed since the form found it.
             form.company_missing(name=missing.name)
         else:
+            _kept_image_used(request, form)
             messages.success(request, f"{contact.display_name} added as a lead.")
             return redirect(contact)
     return _render_form(request, form)
@@ -324,6 +354,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
         except CompanyNotFound as missing:
             form.company_missing(name=missing.name)
         else:
+            _kept_image_used(request, form)
             messages.success(request, "Changes saved.")
             return redirect(contact)
     return _render_form(request, form, contact)

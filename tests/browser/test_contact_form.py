@@ -241,3 +241,29 @@ def test_a_long_first_name_is_not_cut_by_the_browser_and_the_server_names_the_li
     expect(page.get_by_label("First name")).to_have_value("A" * 200)
     assert not Contact.objects.exists()
 
+
+def test_a_chosen_image_survives_an_error_and_is_saved_with_the_contact(signed_in: Page, tmp_path, settings):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    photo = tmp_path / "ann.png"
+    photo.write_bytes(png_bytes(size=(400, 300)))
+    page = signed_in
+    open_add_customer(page)
+    page.get_by_label("First name").fill("Ann")
+    page.get_by_label("Email").fill("not an email")
+    page.get_by_role("group", name="Contact image").get_by_text("+ Add", exact=True).click()
+    page.get_by_label("Upload new image").set_input_files(photo)
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.get_by_role("alert")).to_contain_text("Enter an email address like name@example.com")
+    image = page.get_by_role("group", name="Contact image")
+    expect(image).to_contain_text("Image chosen: kept — it will be saved with the contact")
+    expect(image.get_by_label("Remove the chosen image")).not_to_be_checked()
+    page.get_by_label("Email").fill("ann@example.com")
+    page.get_by_role("button", name="Create").click()
+
+    expect(page.get_by_role("heading", name="Ann", level=1)).to_be_visible()
+    shown = page.get_by_role("img", name="Image of Ann")
+    expect(shown).to_be_visible()
+    assert shown.evaluate("img => img.naturalWidth") > 0
+    assert Contact.objects.get().image
+    assert not list((tmp_path / "media" / "pending-images").iterdir())
