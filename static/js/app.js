@@ -223,9 +223,9 @@
     comboboxHighlight(input, null);
   });
 
-  // Keep focus in the input while an option is clicked, then pick it.
+  // Keep focus in the input while an option (or the list's scroll bar) is clicked; a click on an option picks it.
   document.addEventListener("mousedown", function (event) {
-    if (event.target.closest && event.target.closest(".combobox__listbox [role=option]")) { event.preventDefault(); }
+    if (event.target.closest && event.target.closest(".combobox__listbox")) { event.preventDefault(); }
   });
   document.addEventListener("click", function (event) {
     var option = event.target.closest ? event.target.closest(".combobox__listbox [role=option]") : null;
