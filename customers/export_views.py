@@ -1,9 +1,10 @@
 """Export contacts: choose which contacts and which columns, then download the CSV as it is written.
 
-The page is reached two ways: the list's bulk bar posts its selection here (the list's query and the
-ticked ids), and the "Export contacts" link in the list's header opens it with the list's query string.
-Either way the person chooses the scope on this page; "Export" posts it back with `download` and gets the
-file, streamed (customers/export.py).
+The page is reached three ways: the list's Actions → Export contacts posts the list's selection form here
+(the list's query and the ticked ids, or "all that match"); with no rows on the list to tick, the same menu
+item is a link carrying the list's query string; and a contact page's Actions → Export contact posts that one
+contact's id. Either way the person chooses the scope on this page; "Export" posts it back with `download`
+and gets the file, streamed (customers/export.py).
 """
 
 from dataclasses import dataclass
@@ -53,11 +54,15 @@ class ExportForm(forms.Form):
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """What the list sent: its filters, the rows ticked on it, and the scope that fits them best."""
+    """What the list sent: its filters, the rows ticked on it, and the scope that fits them best.
+
+    `contact` is set when a contact page sent its own contact, so the way back leads there.
+    """
 
     filters: QueryDict
     ids: frozenset[int]
     suggested_scope: str
+    contact: int | None = None
 
     @classmethod
     def read(cls, request: HttpRequest) -> "ExportRequest":
@@ -70,7 +75,10 @@ class ExportRequest:
             suggested = SCOPE_SELECTED
         else:
             suggested = SCOPE_MATCHING if filters else SCOPE_ALL
-        return cls(filters=filters, ids=ids, suggested_scope=suggested)
+        contact = request.POST.get("contact", "")
+        # Only ever the one id that is also the selection, so it names nothing the selection does not.
+        from_contact = min(ids) if len(ids) == 1 and contact == str(min(ids)) else None
+        return cls(filters=filters, ids=ids, suggested_scope=suggested, contact=from_contact)
 
     def selection(self, scope: str) -> ContactSelection | None:
         """Return the contacts a scope names, or None when it names none (no rows were ticked)."""
@@ -151,9 +159,19 @@ def _page_context(asked: ExportRequest, form: ExportForm) -> dict[str, Any]:
         "columns": form["columns"].value(),
         "pills": [text for text, _ in filterset.pills()],
         "problems": filterset.problems(),
-        "back_url": reverse("customers:list") + (f"?{query}" if query else ""),
         "filename": export_filename(),
+        "contact": asked.contact,
+        **_way_back(asked, query),
     }
+
+
+def _way_back(asked: ExportRequest, query: str) -> dict[str, str]:
+    """Return where Back and Cancel lead: the contact page the export was asked from, or the list."""
+    if asked.contact is not None:
+        contact = selectors.contacts_live().filter(pk=asked.contact).only("first_name", "last_name", "email").first()
+        if contact is not None:
+            return {"back_url": contact.get_absolute_url(), "back_label": f"Back to {contact.display_name}"}
+    return {"back_url": reverse("customers:list") + (f"?{query}" if query else ""), "back_label": "Back to contacts"}
 
 
 def _rows(count: RowCount) -> str:

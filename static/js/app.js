@@ -57,6 +57,17 @@
       var any = ticked > 0 || (allBox && allBox.checked);
       bar.hidden = !any;
       if (filters) { filters.hidden = any; }
+      // The page header's Export and Delete submit this form: say what they will act on.
+      Array.prototype.forEach.call(document.querySelectorAll('[form="' + form.id + '"][data-bulk-verb]'), function (button) {
+        var verb = button.dataset.bulkVerb;
+        if (allBox && allBox.checked) {
+          button.textContent = verb + " all " + Number(total).toLocaleString("en-GB") + " matching contacts";
+        } else if (ticked) {
+          button.textContent = verb + " " + ticked + " selected contact" + (ticked === 1 ? "" : "s");
+        } else {
+          button.textContent = verb + " contacts";
+        }
+      });
     }
 
     rows.forEach(function (box) {
@@ -263,6 +274,30 @@
   initComboboxes(document);
   document.addEventListener("DOMContentLoaded", function () { initComboboxes(document); });
   document.addEventListener("htmx:afterSettle", function () { initComboboxes(document); });
+
+  // Actions menus (native <details>): Esc closes the open one and gives focus back to its summary; a click
+  // or focus elsewhere closes it. Without this script they open and close from the keyboard all the same.
+  function openMenus() {
+    return Array.prototype.slice.call(document.querySelectorAll("details.actions-menu[open]"));
+  }
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape") { return; }
+    openMenus().forEach(function (menu) {
+      var hadFocus = menu.contains(document.activeElement);
+      menu.open = false;
+      if (hadFocus) { menu.querySelector("summary").focus(); }
+    });
+  });
+  document.addEventListener("click", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
+  document.addEventListener("focusin", function (event) {
+    openMenus().forEach(function (menu) {
+      if (!menu.contains(event.target)) { menu.open = false; }
+    });
+  });
 
   // Say a list is busy while htmx replaces its results.
   document.addEventListener("htmx:beforeRequest", function (event) {

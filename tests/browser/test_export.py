@@ -1,6 +1,7 @@
 """Exporting contacts as a member of staff does it, in a real browser: the download is read back with csv."""
 
 import csv
+import re
 from pathlib import Path
 
 import pytest
@@ -18,17 +19,31 @@ def read_csv(path: Path, *, encoding: str = "utf-8") -> list[list[str]]:
         return list(csv.reader(file))
 
 
-def test_export_the_one_ticked_contact_from_the_bulk_bar(live_server, signed_in: Page):
+def export_controls(page: Page):
+    """Every button or link on the page whose name says Export, whether or not its menu is open."""
+    return page.get_by_role("button", name=EXPORT, include_hidden=True).or_(
+        page.get_by_role("link", name=EXPORT, include_hidden=True)
+    )
+
+
+EXPORT = re.compile(r"\bExport\b")
+
+
+def test_export_the_one_ticked_contact_from_the_upper_right_actions(live_server, signed_in: Page):
+    """Help article 002: tick the box, Actions in the upper-right corner, choose selected, Export."""
     page = signed_in
     ann = ContactFactory(first_name="Ann", last_name="Lee", email="ann.lee@shop.example")
     ContactFactory(first_name="Bob", last_name="Ray", email="bob.ray@shop.example")
     page.reload()
     page.get_by_role("checkbox", name="Select Ann Lee").check()
-    expect(page.get_by_text("1 selected")).to_be_visible()
-    page.get_by_role("region", name="Bulk actions").get_by_role("button", name="Export contacts").click()
+    expect(page.get_by_text("1 selected", exact=True)).to_be_visible()
+    # One Export control on the page, the header's, and it says what it will act on.
+    expect(export_controls(page)).to_have_count(1)
+    page.get_by_text("Actions", exact=True).click()
+    page.get_by_role("button", name="Export 1 selected contact").click()
 
     expect(page.get_by_role("heading", name="Export contacts", level=1)).to_be_visible()
-    page.get_by_label("The 1 selected contact").check()
+    expect(page.get_by_label("The 1 selected contact")).to_be_checked()
     expect(page.get_by_label("Full")).to_be_checked()
     with page.expect_download() as info:
         page.get_by_role("button", name="Export", exact=True).click()
@@ -48,7 +63,23 @@ def test_export_the_one_ticked_contact_from_the_bulk_bar(live_server, signed_in:
     assert (log.scope, log.row_count, log.user.username) == ("selected", 1, "demo")
 
 
-def test_export_what_the_list_shows_from_the_header_link(live_server, signed_in: Page):
+def test_the_actions_menu_opens_from_the_keyboard_and_esc_closes_it(live_server, signed_in: Page):
+    page = signed_in
+    ContactFactory(first_name="Ann", last_name="Lee")
+    page.reload()
+    actions = page.get_by_text("Actions", exact=True)
+    actions.focus()
+    page.keyboard.press("Enter")
+    export = page.get_by_role("button", name="Export contacts")
+    expect(export).to_be_visible()
+    page.keyboard.press("Tab")
+    expect(export).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(export).to_be_hidden()
+    expect(actions).to_be_focused()
+
+
+def test_with_nothing_ticked_the_actions_export_offers_what_the_list_shows(live_server, signed_in: Page):
     page = signed_in
     ContactFactory(first_name="Ann", last_name="Lee", email="ann.lee@shop.example")
     ContactFactory(first_name="Zoë", last_name="Leeds", email="zoe@shop.example")
@@ -56,8 +87,9 @@ def test_export_what_the_list_shows_from_the_header_link(live_server, signed_in:
     page.reload()
     page.get_by_label("Search contacts").fill("lee")
     expect(page.get_by_role("link", name="Bob Ray")).to_have_count(0)
-    # The header's link was swapped along with the results, so it carries the search.
-    page.get_by_role("link", name="Export contacts").click()
+    # The header's menu posts the selection form swapped in with the results, so it carries the search.
+    page.get_by_text("Actions", exact=True).click()
+    page.get_by_role("button", name="Export contacts").click()
 
     expect(page.get_by_label("All 2 contacts that match")).to_be_checked()
     expect(page.get_by_role("list", name="Filters in use")).to_contain_text("Search: lee")

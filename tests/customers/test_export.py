@@ -727,13 +727,56 @@ class TestPage:
         rows = download(staff_client, scope="matching", query=query)
         assert column(rows, "Email") == ["ann@x.example"]
 
-    def test_the_lists_export_link_follows_the_filters_through_htmx_swaps(self, staff_client):
+    def test_the_lists_actions_export_submits_the_selection_form_and_is_the_only_export_control(self, staff_client):
+        """Help article 002: tick the boxes, then Export contacts in the upper-right corner acts on them."""
+        ContactFactory(first_name="Ann")
+        html = staff_client.get(LIST, {"q": "ann"}).content.decode()
+        assert '<form method="post" action="/contacts/bulk/" class="bulk" id="bulk-form"' in html
+        button = f'<button type="submit" form="bulk-form" formaction="{EXPORT}" data-bulk-verb="Export">'
+        assert f"{button}Export contacts</button>" in html
+        assert html.count("Export contacts") == 1
+        assert '<input type="hidden" name="query" value="q=ann">' in html
+
+    def test_the_lists_actions_follow_the_filters_through_htmx_swaps(self, staff_client):
         ContactFactory(first_name="Ann")
         html = staff_client.get(LIST, {"q": "ann"}, HTTP_HX_REQUEST="true").content.decode()
-        assert f'<a id="export-link" class="button button--secondary" href="{EXPORT}?q=ann" hx-swap-oob="true">' in html
-        full = staff_client.get(LIST, {"q": "ann"}).content.decode()
-        assert f'href="{EXPORT}?q=ann">Export contacts</a>' in full
-        assert 'formaction="/contacts/export/">Export contacts</button>' in full
+        assert '<ul class="actions-menu__items" id="list-actions-items" hx-swap-oob="true">' in html
+        assert 'form="bulk-form"' in html
+        # With no rows to tick, Export is a link carrying the list's filters.
+        html = staff_client.get(LIST, {"q": "nobody"}, HTTP_HX_REQUEST="true").content.decode()
+        assert 'id="bulk-form"' not in html
+        assert f'<li><a href="{EXPORT}?q=nobody">Export contacts</a></li>' in html
+
+    def test_the_contact_pages_export_contact_offers_just_that_contact_and_leads_back_there(self, client, viewer):
+        """Help article 001: Actions → Export contact on the contact page, through the same export page."""
+        ann = ContactFactory(first_name="Ann", last_name="Lee", email="ann@x.example")
+        ContactFactory(email="bob@x.example")
+        client.force_login(viewer)
+        page = client.get(ann.get_absolute_url()).content.decode()
+        assert '<summary class="button button--secondary">Actions</summary>' in page
+        [form] = re.findall(rf'<form method="post" action="{EXPORT}">(.*?)</form>', page, re.DOTALL)
+        assert '<button type="submit">Export contact</button>' in form
+        posted = dict(re.findall(r'<input type="hidden" name="(\w+)" value="([^"]*)">', form))
+        assert posted["ids"] == posted["contact"] == str(ann.pk)
+
+        html = client.post(EXPORT, posted).content.decode()
+        assert 'value="selected" checked' in html
+        assert "The 1 selected contact<" in html
+        assert f'<a class="page-header__back" href="{ann.get_absolute_url()}">Back to Ann Lee</a>' in html
+        assert f'<a class="button button--link" href="{ann.get_absolute_url()}">Cancel</a>' in html
+        assert f'<input type="hidden" name="contact" value="{ann.pk}">' in html
+        assert not ExportLog.objects.exists()
+
+        rows = download(client, **posted, scope="selected")
+        assert column(rows, "Email") == ["ann@x.example"]
+
+    @pytest.mark.parametrize("contact", ["other", "junk", ""])
+    def test_a_contact_that_is_not_the_one_selected_leads_back_to_the_list(self, staff_client, contact):
+        ann, bob = ContactFactory(), ContactFactory()
+        values = {"other": str(bob.pk), "junk": "1 or 1", "": ""}
+        html = staff_client.post(EXPORT, {"ids": [ann.pk], "contact": values[contact]}).content.decode()
+        assert f'<a class="page-header__back" href="{LIST}">Back to contacts</a>' in html
+        assert 'name="contact"' not in html
 
 
 class TestPermissions:
@@ -770,6 +813,10 @@ class TestPermissions:
         html = client.get(LIST).content.decode()
         assert "Export contacts" in html
         assert "Delete contacts" not in html
+        html = client.get(contact.get_absolute_url()).content.decode()
+        assert "Export contact</button>" in html
+        assert "Delete contact" not in html
+        assert "Erase personal data" not in html
 
     def test_a_post_without_a_csrf_token_is_refused(self, staff_user):
         ContactFactory()
