@@ -299,6 +299,33 @@
     });
   });
 
+  // Export: once Export is pressed, say the download has started (on the page and through the status
+  // region), and ignore further presses for a few seconds, so a double click starts one download. The
+  // button is marked aria-disabled rather than disabled: a disabled submitter would drop its own value
+  // from this very submission, and would lose keyboard focus.
+  var EXPORT_PAUSE_MS = 4000;
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("form[data-export]")) { return; }
+    if (form.dataset.exportBusy) {
+      event.preventDefault();
+      return;
+    }
+    form.dataset.exportBusy = "1";
+    var button = event.submitter;
+    if (button) { button.setAttribute("aria-disabled", "true"); }
+    var started = form.querySelector("[data-export-started]");
+    var status = document.getElementById("status");
+    if (started) {
+      started.hidden = false;
+      if (status) { status.textContent = started.textContent; }
+    }
+    window.setTimeout(function () {
+      delete form.dataset.exportBusy;
+      if (button) { button.removeAttribute("aria-disabled"); }
+    }, EXPORT_PAUSE_MS);
+  });
+
   // Say a list is busy while htmx replaces its results.
   document.addEventListener("htmx:beforeRequest", function (event) {
     var results = document.getElementById("results");

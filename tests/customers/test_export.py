@@ -778,6 +778,13 @@ class TestPage:
         assert f'<a class="page-header__back" href="{LIST}">Back to contacts</a>' in html
         assert 'name="contact"' not in html
 
+    def test_the_export_page_says_when_the_download_has_started(self, staff_client):
+        ContactFactory()
+        html = staff_client.get(EXPORT).content.decode()
+        filename = f"contacts-{timezone.localdate().isoformat()}.csv"
+        assert "data-export>" in html
+        assert f"data-export-started hidden>Your download has started: {filename}." in html
+
 
 class TestPermissions:
     def test_anonymous_visitors_are_sent_to_log_in(self, client):
