@@ -271,6 +271,22 @@ def test_the_bulk_bar_offers_delete_to_managers_only(client, manager, staff_user
         assert (f'href="{TRASH}"' in html) is shown, user
 
 
+def test_the_lists_actions_delete_submits_the_ticked_rows_to_the_confirmation(manager_client):
+    """Help article 001: tick the boxes, Actions in the top-right corner, Delete; without JavaScript too."""
+    ann, bob, carl = (ContactFactory(first_name=name, last_name="Lee", stage=Stage.LEAD) for name in "ABC")
+    html = manager_client.get(reverse("customers:list"), {"stage": "lead"}).content.decode()
+    button = f'<button type="submit" form="bulk-form" formaction="{BULK_DELETE}" data-bulk-verb="Delete">'
+    assert f"{button}Delete contacts</button>" in html
+    assert html.count("Delete contacts") == 1
+    # What the browser posts for that button: the selection form's fields, with two rows ticked.
+    [query] = re.findall(r'<input type="hidden" name="query" value="([^"]*)">', html)
+    response = manager_client.post(BULK_DELETE, {"query": query, "ids": [ann.pk, carl.pk], "label": ""})
+    html = response.content.decode()
+    assert "<h1>Delete 2 contacts?</h1>" in html
+    assert bob.display_name not in html
+    assert trashed_ids() == set()
+
+
 def test_a_viewer_can_export_but_not_delete(client, viewer):
     contact = ContactFactory()
     client.force_login(viewer)
