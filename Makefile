@@ -24,12 +24,19 @@ install: $(UV)
 install-dev: $(UV)
 	$(UV) sync --frozen
 
+# A published secret for the shop webhook in development only, so the README's example can be tried against
+# `make run`; a SHOP_WEBHOOK_SECRET in the environment wins.
+DEV_SHOP_WEBHOOK_SECRET := development-shop-webhook-secret
+RUN_SHOP_WEBHOOK_SECRET := $(or $(SHOP_WEBHOOK_SECRET),$(DEV_SHOP_WEBHOOK_SECRET))
+
 run: install
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py demo_login
+	@echo "Shop webhook: POST http://$(HOST):$(PORT)/hooks/shop/orders signed with SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET)"
+	@echo "Mail is printed here, in this terminal, unless EMAIL_URL says otherwise."
 	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET) $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install-dev
 	$(PY) -m ruff check .

@@ -5,6 +5,7 @@ With DEBUG=false it refuses to start without a real SECRET_KEY and passes `check
 """
 
 import os
+import tempfile
 from datetime import timedelta
 from pathlib import Path
 
@@ -130,7 +131,12 @@ DATABASES = {
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {**SQLITE_OPTIONS, **DATABASES["default"].get("OPTIONS", {})}
-    DATABASES["default"]["TEST"] = {"NAME": os.environ.get("SQLITE_TEST_NAME") or None}
+    # Tests use a file rather than memory, so the thread tests' connections all see one database; named per
+    # process, so two test runs side by side never share it.
+    DATABASES["default"]["TEST"] = {
+        "NAME": os.environ.get("SQLITE_TEST_NAME")
+        or str(Path(tempfile.gettempdir()) / f"contacts-crm-test-{os.getpid()}.sqlite3")
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -210,6 +216,10 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / "media")
 TRASH_DAYS = int(os.environ.get("TRASH_DAYS", "30"))
 # The shop signs each order webhook with this secret (HMAC-SHA256 of the raw body).
 SHOP_WEBHOOK_SECRET = os.environ.get("SHOP_WEBHOOK_SECRET", "")
+# `make run` signs development webhooks with this published secret (Makefile); it must never guard production.
+DEV_SHOP_WEBHOOK_SECRET = "development-shop-webhook-secret"
+if not DEBUG and SHOP_WEBHOOK_SECRET == DEV_SHOP_WEBHOOK_SECRET:
+    raise ImproperlyConfigured("SHOP_WEBHOOK_SECRET is the published development secret; set a random one.")
 # The public contact form accepts this many messages per client address within the window (in seconds),
 # counted in the cache; beyond that it answers 429 until the window ends.
 CONTACT_FORM_RATE_LIMIT = int(os.environ.get("CONTACT_FORM_RATE_LIMIT", "5"))

@@ -210,7 +210,7 @@ COLUMN_SETS = {
         ),
         row=_Writer.full,
     ),
-    # The header of Shopify's customers export (../shared/formats/), so a shop can import the file.
+    # The header of Shopify's customers export (tests/fixtures/ keeps a copy), so a shop can import the file.
     SHOPIFY: ColumnSet(
         header=(
             "Customer ID",

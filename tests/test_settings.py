@@ -2,6 +2,7 @@
 
 import os
 import secrets
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -53,6 +54,36 @@ def test_production_refuses_the_development_key():
     result = manage("check", DEBUG="false", SECRET_KEY=settings.DEV_SECRET_KEY, ALLOWED_HOSTS="crm.example.com")
     assert result.returncode != 0
     assert "SECRET_KEY must be a random string" in result.stderr
+
+
+def test_production_refuses_the_published_development_webhook_secret():
+    from django.conf import settings
+
+    result = manage(
+        "check",
+        DEBUG="false",
+        SECRET_KEY=secrets.token_urlsafe(64),
+        ALLOWED_HOSTS="crm.example.com",
+        SHOP_WEBHOOK_SECRET=settings.DEV_SHOP_WEBHOOK_SECRET,
+    )
+    assert result.returncode != 0
+    assert "SHOP_WEBHOOK_SECRET is the published development secret" in result.stderr
+
+
+def test_make_run_signs_with_the_development_secret_it_prints():
+    """The README's webhook example works against `make run` with the secret the Makefile prints."""
+    from django.conf import settings
+
+    plan = subprocess.run(
+        [shutil.which("make") or "make", "-n", "run"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**{key: value for key, value in os.environ.items() if key != "SHOP_WEBHOOK_SECRET"}},
+    )
+    assert f"SHOP_WEBHOOK_SECRET={settings.DEV_SHOP_WEBHOOK_SECRET}" in plan.stdout
+    assert f"SHOP_WEBHOOK_SECRET={settings.DEV_SHOP_WEBHOOK_SECRET} .venv/bin/python manage.py runserver" in plan.stdout
 
 
 def test_a_sqlite_database_runs_in_wal_mode_with_immediate_transactions(tmp_path):

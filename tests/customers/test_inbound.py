@@ -163,7 +163,7 @@ def test_losing_the_race_to_create_a_new_email_adds_the_message_to_the_winners_c
 # can show (the default in-memory one cannot).
 @pytest.mark.skipif(
     connection.vendor == "sqlite" and not settings.DATABASES["default"].get("TEST", {}).get("NAME"),
-    reason="needs a SQLite test database in a file shared by the threads (set SQLITE_TEST_NAME)",
+    reason="needs a SQLite test database in a file shared by the threads (the settings name one)",
 )
 @pytest.mark.django_db(transaction=True)
 def test_simultaneous_first_messages_from_one_new_email_make_one_lead_with_every_message():

@@ -28,7 +28,7 @@ THREADS = 20
 on_postgresql = pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL (DATABASE_URL)")
 on_sqlite_file = pytest.mark.skipif(
     connection.vendor != "sqlite" or not settings.DATABASES["default"].get("TEST", {}).get("NAME"),
-    reason="needs a SQLite test database in a file shared by the threads (set SQLITE_TEST_NAME)",
+    reason="needs a SQLite test database in a file shared by the threads (the settings name one)",
 )
 racing = pytest.mark.django_db(transaction=True)
 
