@@ -130,3 +130,35 @@ def test_the_client_address_header_is_read_under_its_new_and_its_old_name(env, e
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == expected
+
+
+@pytest.mark.parametrize(
+    ("email_url", "expected"),
+    [
+        ("", "console localhost 25 False False"),
+        ("console://", "console localhost 25 False False"),
+        ("smtp+tls://ann:pw@mail.example.com:587", "smtp mail.example.com 587 True False"),
+        ("smtp://ann:pw@mail.example.com:587/?tls=True", "smtp mail.example.com 587 True False"),
+        ("smtp+ssl://ann:pw@mail.example.com:465", "smtp mail.example.com 465 False True"),
+        ("smtp://127.0.0.1:1025", "smtp 127.0.0.1 1025 False False"),
+    ],
+)
+def test_email_url_is_read_by_one_reader_with_the_forms_documented_before(email_url, expected):
+    probe = (
+        "from django.conf import settings as s; "
+        "print(s.EMAIL_BACKEND.split('.')[-2], s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL)"
+    )
+    result = manage("shell", "-v", "0", "-c", probe, EMAIL_URL=email_url)
+    assert result.stdout.strip() == expected, result.stderr
+
+
+def test_postgresql_connections_are_kept_and_checked_before_reuse():
+    probe = (
+        "from django.conf import settings as s; d = s.DATABASES['default']; "
+        "print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"
+    )
+    database = "postgres://crm@db.example.com:5432/crm"
+    result = manage("shell", "-v", "0", "-c", probe, DATABASE_URL=database)
+    assert result.stdout.strip() == "60 True", result.stderr
+    result = manage("shell", "-v", "0", "-c", probe, DATABASE_URL=database, CONN_MAX_AGE="0")
+    assert result.stdout.strip() == "0 True", result.stderr
