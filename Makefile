@@ -58,7 +58,7 @@ BENCH_DATABASE_URL := $(or $(DATABASE_URL),sqlite:///$(CURDIR)/.cache/bench-$(SI
 bench: install-dev
 	mkdir -p .cache
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
-	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py bench_data --size $(SIZE) --if-empty
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/data.py --size $(SIZE) --if-empty
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py --size $(SIZE)
 
 clean:

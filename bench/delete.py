@@ -1,7 +1,7 @@
 """Time deleting every contact: to the Trash and then for good, against the database in DATABASE_URL.
 
     scripts/with-postgres sh -c '.venv/bin/python manage.py migrate -v0 &&
-        .venv/bin/python manage.py bench_data --size S && .venv/bin/python bench/delete.py'
+        .venv/bin/python bench/data.py --size S && .venv/bin/python bench/delete.py'
 
 Each way is timed inside a transaction that is rolled back afterwards, so every run starts from the same
 data and the file or cluster is left as it was. The commit itself is not timed, so on PostgreSQL the

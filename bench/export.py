@@ -1,8 +1,8 @@
-"""Time the contacts export against the database in DATABASE_URL (fill it with bench_data).
+"""Time the contacts export against the database in DATABASE_URL (fill it with bench/data.py).
 
     DATABASE_URL=... .venv/bin/python bench/export.py
     scripts/with-postgres sh -c '.venv/bin/python manage.py migrate -v0 &&
-        .venv/bin/python manage.py bench_data --size M && .venv/bin/python bench/export.py'
+        .venv/bin/python bench/data.py --size M && .venv/bin/python bench/export.py'
 
 Each export is posted to the real view through Django's test client as a superuser, and its stream is
 consumed chunk by chunk as a WSGI server would send it, in a fresh process of its own so that its peak

@@ -1,4 +1,4 @@
-"""Time the contacts list on the server, against the database in DATABASE_URL (fill it with bench_data).
+"""Time the contacts list on the server, against the database in DATABASE_URL (fill it with bench/data.py).
 
     DATABASE_URL=... .venv/bin/python bench/list_page.py
 

@@ -5,7 +5,7 @@
     scripts/with-postgres make bench SIZE=M             # a throwaway PostgreSQL 15 cluster
     DATABASE_URL=postgres://… make bench SIZE=L         # a PostgreSQL you keep (L builds in about 10 min)
 
-Fill the database first with `manage.py bench_data --size S|M|L` (make bench does it when it is empty).
+Fill the database first with `bench/data.py --size S|M|L` (make bench does it when it is empty).
 
 Sections, each set against its peers:
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.db.models import Count, F, Max, Sum
 from django.db.models.functions import Lower
 
+from bench.data import TABLES, Command, Dataset
 from companies.models import Company, Membership, MembershipAccess
-from contacts_crm.management.commands.bench_data import TABLES, Dataset
 from customers.models import Activity, ConsentRecord, ConsentState, Contact, Label, PhoneNumber, Stage
 from customers.services import contacts_search_refresh
 from orders.models import Order, OrderLine, OrderStatus
@@ -25,7 +25,7 @@ CENT = Decimal("0.01")
 @pytest.fixture
 def dataset(settings):
     settings.DEBUG = True
-    call_command("bench_data", "--contacts", str(CONTACTS), stdout=io.StringIO())
+    call_command(Command(), "--contacts", str(CONTACTS), stdout=io.StringIO())
 
 
 def test_counts_have_the_shape_of_the_sizes(dataset):
@@ -98,19 +98,19 @@ def test_the_app_can_add_rows_after_the_load(dataset):
 
 def test_refuses_a_database_that_holds_contacts(dataset):
     with pytest.raises(CommandError, match="already holds contacts"):
-        call_command("bench_data", "--contacts", str(CONTACTS))
-    call_command("bench_data", "--contacts", str(CONTACTS), "--if-empty", stdout=io.StringIO())
+        call_command(Command(), "--contacts", str(CONTACTS))
+    call_command(Command(), "--contacts", str(CONTACTS), "--if-empty", stdout=io.StringIO())
     assert Contact.objects.count() == CONTACTS
 
 
 def test_refuses_to_run_without_debug_unless_told(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="DEBUG is false"):
-        call_command("bench_data", "--size", "S")
+        call_command(Command(), "--size", "S")
     ContactFactory()
     # Past the DEBUG check, it stops at the next one.
     with pytest.raises(CommandError, match="already holds contacts"):
-        call_command("bench_data", "--size", "S", "--yes-i-know")
+        call_command(Command(), "--size", "S", "--yes-i-know")
 
 
 def test_the_same_seed_builds_the_same_rows():
@@ -129,5 +129,5 @@ def test_keys_and_indexes_are_as_before_the_load(settings):
 
     before = constraints()
     settings.DEBUG = True
-    call_command("bench_data", "--contacts", str(CONTACTS), stdout=io.StringIO())
+    call_command(Command(), "--contacts", str(CONTACTS), stdout=io.StringIO())
     assert constraints() == before

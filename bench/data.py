@@ -1,4 +1,6 @@
-"""Build a large, realistic dataset quickly, to measure pages at 10k, 100k or 1M contacts (see bench/).
+"""Build a large, realistic dataset quickly, to measure pages at 10k, 100k or 1M contacts (see bench/run.py).
+
+    DATABASE_URL=… .venv/bin/python bench/data.py --size S|M|L [--if-empty]
 
 Rows are generated in Python from small pools (Faker per row is far too slow at a million contacts) and
 written with COPY on PostgreSQL and executemany elsewhere, all in one transaction. Both are ordinary
@@ -10,15 +12,27 @@ CopyWriter), so the trigram and list indexes end up the same as if each row had 
 # ruff: noqa: S311 -- `random` makes reproducible test data here, never secrets.
 
 import json
+import os
 import random
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import count
+from pathlib import Path
+
+if __name__ == "__main__":
+    # Run as a script: Django must find the project and its settings before the models are imported.
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "contacts_crm.settings")
+    import django
+
+    django.setup()
 
 from django.conf import settings
+from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.core.management.color import no_style
 from django.db import connection, transaction
@@ -137,7 +151,7 @@ class Command(BaseCommand):
         ]
         if occupied:
             raise CommandError(
-                f"The database already holds {', '.join(occupied)}; bench_data only fills an empty database "
+                f"The database already holds {', '.join(occupied)}; bench/data.py only fills an empty database "
                 "so benchmark rows never mix with real ones."
             )
         started = time.monotonic()
@@ -700,3 +714,7 @@ class Dataset:
                 )
             )
         return spent, placed_times
+
+
+if __name__ == "__main__":
+    call_command(Command(), *sys.argv[1:])
