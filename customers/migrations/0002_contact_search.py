@@ -1,9 +1,20 @@
 """The contact search document and the index that serves it on each database (see customers/search.py)."""
 
+import re
+
 from django.contrib.postgres.operations import TrigramExtension
 from django.db import migrations, models
 
-from customers.search import SQLITE_SEARCH_TABLE, search_document
+# Frozen copies of customers/search.py as it was when this migration was written: a migration must build the
+# same database whatever that module becomes later.
+SQLITE_SEARCH_TABLE = "customers_contact_search"
+_WHITESPACE = re.compile(r"\s+")
+
+
+def search_document(*, first_name, last_name, email, phones=(), company_names=()):
+    parts = [f"{first_name} {last_name}", email, *(number.lstrip("+") for number in phones), *company_names]
+    return "\n".join(_WHITESPACE.sub(" ", part).strip() for part in parts if part.strip()).lower()
+
 
 # PostgreSQL: a trigram GIN index over live contacts serves LIKE '%term%'. The list sorts "last order"
 # with contacts that never ordered at the end both ways (NULLs as the smallest value, as SQLite does);
