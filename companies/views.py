@@ -9,16 +9,24 @@ from django.utils.cache import patch_vary_headers
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from companies import selectors, services
-from companies.forms import COMPANY_NAME_MAX_LENGTH, CompanyForm, MemberAddForm, MembershipAccessForm, search_term
+from companies.forms import (
+    COMPANY_NAME_MAX_LENGTH,
+    SEARCH_MAX_LENGTH,
+    CompanyForm,
+    MemberAddForm,
+    MembershipAccessForm,
+    search_term,
+)
 from companies.models import Company, Membership, MembershipAccess
+from contacts_crm.forms import search_read
 from customers.services import Actor
 
 
 @permission_required("companies.view_company", raise_exception=True)
 @require_GET
 def company_list(request: HttpRequest) -> HttpResponse:
-    search = search_term(request.GET.get("q"))
-    companies = selectors.company_list(search=search)
+    search = search_read(request.GET.get("q"), max_length=SEARCH_MAX_LENGTH)
+    companies = selectors.company_list(search=search.term)
     page = Paginator(companies, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     # A history restore asks for the whole page: htmx lost its snapshot and reloads the URL.
     partial = request.htmx and not request.htmx.history_restore_request

@@ -1,4 +1,4 @@
-"""What every form of the app shares: no maxlength in the page, and length limits stated by the server.
+"""What every form of the app shares: no maxlength in the page, length limits stated by the server, searches read.
 
 A browser cuts typed or pasted text at an input's maxlength without a word, so someone pasting 200
 characters into a field of 150 saves the first 150 and never knows. Django adds maxlength for every
@@ -7,6 +7,7 @@ the project's form renderer leaves it out of every widget instead, so the whole 
 whose message names the limit and the length, and the page keeps the text.
 """
 
+from dataclasses import dataclass
 from typing import Any
 
 from django import forms
@@ -63,3 +64,25 @@ class CharField(_ReadableLimit, forms.CharField):
 
 class EmailField(_ReadableLimit, forms.EmailField):
     """An EmailField whose too-long message can say how long the text is (see too_long_message)."""
+
+
+@dataclass(frozen=True)
+class TypedSearch:
+    """A list page's search box as read: what was typed (kept in the box), what is matched, and why not."""
+
+    typed: str
+    term: str
+    problem: str = ""
+
+
+def search_read(value: str | None, *, max_length: int) -> TypedSearch:
+    """Return a typed search without NUL or surrounding spaces; one over max_length is ignored and said so.
+
+    Cut silently, a pasted search would match what nobody typed; the list says it was ignored instead, as
+    the contacts list does for any value it cannot use.
+    """
+    typed = (value or "").replace("\x00", "").strip()
+    if len(typed) > max_length:
+        problem = f"Search: at most {max_length:,} characters (it has {len(typed):,}). It was ignored."
+        return TypedSearch(typed=typed, term="", problem=problem)
+    return TypedSearch(typed=typed, term=typed)

@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from contacts_crm.forms import search_read
 from customers import selectors, services, trash
 from customers.models import Contact
 from customers.search import MAX_TERM_LENGTH
@@ -181,14 +182,14 @@ def _blocked_message(restored: str, blocked: list[tuple[int, int]]) -> str:
 @permission_required("customers.delete_contact", raise_exception=True)
 @require_GET
 def trash_list(request: HttpRequest) -> HttpResponse:
-    term = request.GET.get("q", "")[:MAX_TERM_LENGTH]
-    contacts: QuerySet[Contact] = trash.contacts_in_trash(term=term).only(
+    search = search_read(request.GET.get("q"), max_length=MAX_TERM_LENGTH)
+    contacts: QuerySet[Contact] = trash.contacts_in_trash(term=search.term).only(
         "first_name", "last_name", "email", "deleted_at"
     )
     page_obj = Paginator(contacts, settings.LIST_PAGE_SIZE).get_page(request.GET.get("page"))
     now = timezone.now()
     rows = [(contact, trash.purge_days_left(deleted_at=contact.deleted_at, now=now)) for contact in page_obj]
-    context = {"page_obj": page_obj, "rows": rows, "term": term, "trash_days": settings.TRASH_DAYS}
+    context = {"page_obj": page_obj, "rows": rows, "search": search, "trash_days": settings.TRASH_DAYS}
     return render(request, "customers/trash_list.html", context)
 
 

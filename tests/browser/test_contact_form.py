@@ -60,6 +60,8 @@ def test_seed_000_add_a_customer_with_an_image_a_company_and_two_numbers(signed_
     expect(page.get_by_role("heading", name="Ann Lee", level=1)).to_be_visible()
     image = page.get_by_role("img", name="Image of Ann Lee")
     expect(image).to_be_visible()
+    # Visible comes before loaded: wait for the picture itself, then check it decoded.
+    expect(image).to_have_js_property("complete", True)
     assert image.evaluate("img => img.naturalWidth") > 0
     details = page.get_by_role("region", name="Contact", exact=True)
     expect(details.get_by_role("link", name="+44 7400 123456")).to_have_attribute("href", "tel:+447400123456")
@@ -265,6 +267,7 @@ def test_a_chosen_image_survives_an_error_and_is_saved_with_the_contact(signed_i
     expect(page.get_by_role("heading", name="Ann", level=1)).to_be_visible()
     shown = page.get_by_role("img", name="Image of Ann")
     expect(shown).to_be_visible()
+    expect(shown).to_have_js_property("complete", True)
     assert shown.evaluate("img => img.naturalWidth") > 0
     assert Contact.objects.get().image
     assert not list((tmp_path / "media" / "pending-images").iterdir())

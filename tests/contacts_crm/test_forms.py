@@ -54,3 +54,23 @@ def test_the_limit_message_gives_both_numbers_as_people_read_them():
     assert form.errors["name"] == ["Name must be 1,500 characters or fewer (it has 10,240)"]
     assert form.fields["name"].max_length == 1_500
     assert "maxlength" not in str(form["name"])
+
+
+@pytest.mark.parametrize(
+    ("url", "limit"),
+    [("/companies/", 253), ("/contacts/trash/", 200)],
+)
+def test_a_search_longer_than_its_limit_is_kept_in_the_box_and_said_to_be_ignored(manager_client, url, limit):
+    """A pasted search is never cut to match what nobody typed: the list says it was ignored."""
+    typed = "n" * (limit + 1)
+    html = manager_client.get(url, {"q": typed}).content.decode()
+    assert f'value="{typed}"' in html
+    assert f"Search: at most {limit:,} characters (it has {limit + 1:,}). It was ignored." in html
+    assert "maxlength" not in html.split('id="id_q"')[1].split(">")[0]
+
+
+def test_the_contacts_lists_search_boxes_carry_no_maxlength(manager_client):
+    ContactFactory()
+    html = manager_client.get("/contacts/").content.decode()
+    for box in ('id="id_q"', 'id="id_company"'):
+        assert "maxlength" not in html.split(box)[1].split(">")[0]
