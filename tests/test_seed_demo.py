@@ -52,3 +52,22 @@ def test_demo_login_refuses_to_run_in_production(settings):
     settings.DEBUG = False
     with pytest.raises(CommandError, match="development"):
         call_command("demo_login")
+
+
+def test_the_readmes_webhook_example_is_a_new_order_against_the_demo_data(client, settings):
+    """`make run` seeds the demo data and prints the development secret; the README's curl then gives 201."""
+    import hashlib
+    import hmac
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text()
+    body = re.search(r"^body='(\{.*\})'$", readme, re.M).group(1).encode()
+    settings.SHOP_WEBHOOK_SECRET = settings.DEV_SHOP_WEBHOOK_SECRET
+    call_command("seed_demo", stdout=io.StringIO())
+    signature = hmac.new(settings.DEV_SHOP_WEBHOOK_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    response = client.post(
+        "/hooks/shop/orders", body, content_type="application/json", headers={"X-Shop-Signature": f"sha256={signature}"}
+    )
+    assert response.status_code == 201, response.json()
+    assert Contact.objects.get(email="ann@example.com").stage == Stage.CUSTOMER

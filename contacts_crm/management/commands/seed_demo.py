@@ -83,7 +83,8 @@ class Command(BaseCommand):
         companies = [self._company(fake.unique.company(), rng) for _ in range(COMPANIES)]
         now = timezone.now().replace(microsecond=0)
         created = 0
-        order_number = 1000
+        # Demo orders start at #5001, leaving #1001 free for the README's webhook example.
+        order_number = 5000
         for index in range(PEOPLE):
             person = self._person(fake, index)
             is_customer = rng.random() < CUSTOMER_SHARE
