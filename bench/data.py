@@ -41,10 +41,10 @@ from faker.providers.person.en_GB import Provider as PersonProvider
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from contacts_crm.management.commands import seed_demo
+from crm_core.actors import ActorKind
 from customers.models import (
     Activity,
     ActivityKind,
-    ActorKind,
     ConsentChannel,
     ConsentRecord,
     ConsentSource,

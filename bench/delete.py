@@ -37,8 +37,9 @@ from django.utils import timezone  # noqa: E402
 
 from bench.list_page import superuser  # noqa: E402
 from companies.models import Membership  # noqa: E402
+from crm_core.actors import SYSTEM  # noqa: E402
 from customers.models import Activity, ConsentRecord, Contact, PhoneNumber, SuggestedUpdate  # noqa: E402
-from customers.services import SYSTEM, contacts_trash  # noqa: E402
+from customers.services import contacts_trash  # noqa: E402
 from customers.trash import contacts_purge  # noqa: E402
 from orders.models import Order  # noqa: E402
 

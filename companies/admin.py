@@ -2,7 +2,7 @@ from django.contrib import admin
 
 from companies import services
 from companies.models import Company, Membership
-from customers.services import Actor
+from crm_core.actors import Actor
 
 
 @admin.register(Company)

@@ -5,7 +5,7 @@ from django.db.models import Q
 from django.db.models.functions import Lower
 from django.urls import reverse
 
-from contacts_crm.models import TimeStampedModel
+from crm_core.models import TimeStampedModel
 from customers.models import Contact
 
 

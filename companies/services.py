@@ -7,14 +7,9 @@ from django.db import transaction
 
 from companies.models import Company, CompanyAccess, Membership, MembershipAccess
 from companies.selectors import companies_named, memberships_for_contact
+from crm_core.actors import Actor
 from customers.models import Contact
-from customers.services import (
-    Actor,
-    activities_record_bulk,
-    activity_record,
-    contacts_search_refresh,
-    contacts_version_move,
-)
+from customers.services import activity_record, contacts_search_refresh, contacts_version_move
 
 
 @transaction.atomic
@@ -39,8 +34,8 @@ def company_update(*, company: Company, actor: Actor, name: str, domain: str, de
         inheriting = Contact.objects.live().filter(
             memberships__company=company, memberships__portal_access=MembershipAccess.INHERIT
         )
-        activities_record_bulk(
-            contacts=inheriting,
+        activity_record(
+            contact_ids=list(inheriting.values_list("pk", flat=True)),
             event="portal_access_changed",
             actor=actor,
             body=(
@@ -55,8 +50,8 @@ def company_update(*, company: Company, actor: Actor, name: str, domain: str, de
 def company_delete(*, company: Company, actor: Actor) -> None:
     """Delete a company and its links; each former member's timeline says so."""
     member_ids = list(company.memberships.values_list("contact_id", flat=True))
-    activities_record_bulk(
-        contacts=(Contact(pk=pk) for pk in member_ids),
+    activity_record(
+        contact_ids=member_ids,
         event="company_removed",
         actor=actor,
         body=f"Company {company.name} deleted",

@@ -18,8 +18,8 @@ from companies.forms import (
     search_term,
 )
 from companies.models import Company, Membership, MembershipAccess
-from contacts_crm.forms import search_read
-from customers.services import Actor
+from crm_core.actors import Actor
+from crm_core.forms import search_read
 
 
 @permission_required("companies.view_company", raise_exception=True)

@@ -16,9 +16,6 @@ class ContactsCrmConfig(AppConfig):
     verbose_name = "Contacts CRM"
 
     def ready(self) -> None:
-        from contacts_crm.bounds import id_lookups_register
-
         # The data migration creates the groups; this keeps them in step after every migrate (a new
         # model's permissions reach the right roles) and after a flush, which empties the tables.
         post_migrate.connect(_sync_staff_groups, sender=self)
-        id_lookups_register()

@@ -47,7 +47,7 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"] if
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
 
 INSTALLED_APPS = [
-    # The admin with its default site replaced by the superusers-only one (contacts_crm.admin.CrmAdminSite).
+    # The admin with its default site replaced by the superusers-only one (contacts_crm.admin_site.CrmAdminSite).
     "contacts_crm.admin_app.CrmAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,10 +61,12 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    # The layer every app stands on; it imports none of them.
+    "crm_core",
     "customers",
     "companies",
     "orders",
-    # Last: it composes the apps above (staff groups, demo data, the UI shell's template tags).
+    # Last: it composes the apps above (staff groups, demo data, sign-in, the integrity check).
     "contacts_crm",
 ]
 
@@ -81,7 +83,7 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     # After the middleware that adds headers, so its 400 for an over-long query string gets them all.
-    "contacts_crm.middleware.QueryStringLimitMiddleware",
+    "crm_core.middleware.QueryStringLimitMiddleware",
     # Last, as axes asks: it sees every response of a request axes flagged (contacts_crm.signin).
     "axes.middleware.AxesMiddleware",
 ]
@@ -112,8 +114,8 @@ TEMPLATES = [
     },
 ]
 
-# Forms render without maxlength, so pasted text is never cut short in the browser (contacts_crm/forms.py).
-FORM_RENDERER = "contacts_crm.forms.FormRenderer"
+# Forms render without maxlength, so pasted text is never cut short in the browser (crm_core/forms.py).
+FORM_RENDERER = "crm_core.forms.FormRenderer"
 
 # Databases: SQLite in the project folder by default. WAL lets readers and one writer work at once;
 # IMMEDIATE transactions take the write lock up front, so concurrent writers wait instead of failing
@@ -178,7 +180,7 @@ AXES_FAILURE_LIMIT = LOGIN_THROTTLE_LIMIT
 AXES_COOLOFF_TIME = timedelta(seconds=LOGIN_THROTTLE_WINDOW)
 # Each on its own: a username is locked out whatever address tries it, an address whatever usernames it tries.
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
-AXES_CLIENT_IP_CALLABLE = "contacts_crm.client.client_address"
+AXES_CLIENT_IP_CALLABLE = "crm_core.client.client_address"
 # A success clears nothing: clearing by username would wipe the failures an attacker ran up from other
 # addresses, and clearing by address would let someone who owns one account reset their count by signing into
 # it between guesses. Counts only run out with time, or `manage.py axes_reset_username` etc.
@@ -225,7 +227,7 @@ if not DEBUG and SHOP_WEBHOOK_SECRET == DEV_SHOP_WEBHOOK_SECRET:
 # counted in the cache; beyond that it answers 429 until the window ends.
 CONTACT_FORM_RATE_LIMIT = env.int("CONTACT_FORM_RATE_LIMIT", default=5)
 CONTACT_FORM_RATE_WINDOW = env.int("CONTACT_FORM_RATE_WINDOW", default=10 * 60)
-# The client address (contacts_crm.client) of the login throttle and the contact form is REMOTE_ADDR.
+# The client address (crm_core.client) of the login throttle and the contact form is REMOTE_ADDR.
 # Behind a proxy that is the proxy's own address, so every visitor would share one allowance: name the header
 # the proxy sets (e.g. X-Real-IP), and make sure the proxy overwrites it, since a client can send any header
 # it likes. For a list (X-Forwarded-For) the last address is used, the one the proxy appended. The

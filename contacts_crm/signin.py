@@ -35,7 +35,7 @@ class LoginForm(ThrottledLoginMixin, AuthenticationForm):
 
 
 class AdminLoginForm(ThrottledLoginMixin, AdminAuthenticationForm):
-    """The Django admin's login form: only superusers get past it (see contacts_crm.admin.CrmAdminSite)."""
+    """The Django admin's login form: only superusers get past it (see contacts_crm.admin_site.CrmAdminSite)."""
 
     error_messages = {
         **AdminAuthenticationForm.error_messages,

@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from contacts_crm.admin import ReadOnlyAdmin
+from crm_core.actors import Actor
+from crm_core.admin import ReadOnlyAdmin
 from customers import services
 from customers.models import Activity, ConsentRecord, Contact, ExportLog, Label, SuggestedUpdate
 
@@ -25,7 +26,7 @@ class ContactAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "email") if obj else self.readonly_fields
 
     def save_model(self, request, obj, form, change):
-        actor = services.Actor.staff(request.user)
+        actor = Actor.staff(request.user)
         if change:
             stored = Contact.objects.get(pk=obj.pk)
             changes = {field: form.cleaned_data[field] for field in form.changed_data if field in CONTACT_EDITABLE}
@@ -37,10 +38,10 @@ class ContactAdmin(admin.ModelAdmin):
             obj.pk = created.pk
 
     def delete_model(self, request, obj):
-        services.contacts_trash(contacts=Contact.objects.filter(pk=obj.pk), actor=services.Actor.staff(request.user))
+        services.contacts_trash(contacts=Contact.objects.filter(pk=obj.pk), actor=Actor.staff(request.user))
 
     def delete_queryset(self, request, queryset):
-        services.contacts_trash(contacts=queryset, actor=services.Actor.staff(request.user))
+        services.contacts_trash(contacts=queryset, actor=Actor.staff(request.user))
 
 
 @admin.register(Label)

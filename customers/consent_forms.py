@@ -6,7 +6,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from contacts_crm import forms as crm_forms
+from crm_core import forms as crm_forms
 from customers.models import ConsentState, OptInLevel
 
 NOTE_MAX_LENGTH = 2000

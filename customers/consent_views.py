@@ -10,6 +10,7 @@ from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from crm_core.actors import Actor
 from customers import selectors, services
 from customers.consent_forms import ConsentForm
 from customers.models import ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
@@ -25,7 +26,7 @@ def consent_change(request: HttpRequest, pk: int) -> HttpResponse:
     form = ConsentForm(request.POST if request.method == "POST" else None)
     if form.is_valid():
         record = services.consent_record(
-            contact=contact, source=ConsentSource.STAFF, actor=services.Actor.staff(request.user), **form.cleaned_data
+            contact=contact, source=ConsentSource.STAFF, actor=Actor.staff(request.user), **form.cleaned_data
         )
         messages.success(request, _outcome(contact, record))
         return redirect(contact)
@@ -59,7 +60,7 @@ def consent_unsubscribe(request: HttpRequest, pk: int) -> HttpResponse:
         given_at=timezone.now(),
         collected_how=f"Unsubscribed by {staff_name} from the contact page",
         opt_in_level=OptInLevel.UNKNOWN,
-        actor=services.Actor.staff(request.user),
+        actor=Actor.staff(request.user),
     )
     messages.success(request, f"{contact.display_name} unsubscribed from email marketing.")
     return redirect(contact)

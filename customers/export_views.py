@@ -21,7 +21,7 @@ from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_http_methods
 
-from contacts_crm.pagination import RowCount, count_rows
+from crm_core.pagination import RowCount, count_rows
 from customers import selectors
 from customers.export import COLUMN_CHOICES, FULL, NOTHING_TO_EXPORT, export_csv, export_filename, export_log_start
 from customers.filters import ContactFilter, filter_params

@@ -15,8 +15,8 @@ from django.db.models import QuerySet
 from django.http import QueryDict
 from django.utils import dateformat
 
-from contacts_crm.bounds import DayField, day_span
-from contacts_crm.pagination import Cursor, InvalidCursor, Ordering, decode_cursor
+from crm_core.bounds import DayField, day_span
+from crm_core.pagination import Cursor, InvalidCursor, Ordering, decode_cursor
 from customers.models import ConsentState, Contact, Label, Source, Stage
 from customers.search import contacts_matching
 

@@ -17,12 +17,12 @@ from django.utils.safestring import mark_safe
 from companies.models import Company, MembershipAccess
 from companies.selectors import companies_closest, companies_named, company_by_pk
 from companies.services import CompanyLink
-from contacts_crm import forms as crm_forms
-from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
+from crm_core import forms as crm_forms
+from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
+from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
 from customers.images import ContactImageField, ProcessedImage
 from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
 from customers.pending_images import PendingImageInvalid, pending_image_load
-from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
 from customers.selectors import (
     contact_live_by_email,
     contact_trashed_by_email,

@@ -3,9 +3,10 @@
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from crm_core.actors import WEBSITE
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source
 from customers.selectors import contact_live_by_email
-from customers.services import WEBSITE, activity_record, consent_record, contact_create
+from customers.services import activity_record, consent_record, contact_create
 
 CONSENT_COLLECTED_HOW = "Ticked the marketing box on the website contact form"
 

@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
 from django.views.decorators.http import require_http_methods, require_POST
 
+from crm_core.actors import Actor
 from customers import selectors, services
 from customers.forms import ContactLabelAddForm, LabelForm
 from customers.models import Contact, Label
@@ -72,7 +73,7 @@ def contact_label_add(request: HttpRequest, pk: int) -> HttpResponse:
     form = _label_add_form(request, contact, data=request.POST if request.method == "POST" else None)
     if form.is_valid():
         label = services.label_get_or_create_by_name(name=form.cleaned_data["label"])
-        services.contact_labels_add(contact=contact, labels=[label], actor=services.Actor.staff(request.user))
+        services.contact_labels_add(contact=contact, labels=[label], actor=Actor.staff(request.user))
         return _labels_changed(request, contact, f"Label {label.name} added.")
     if request.htmx:
         return _labels_box(request, contact, form)
@@ -85,7 +86,7 @@ def contact_label_add(request: HttpRequest, pk: int) -> HttpResponse:
 def contact_label_remove(request: HttpRequest, pk: int, label_pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
     label = get_object_or_404(Label, pk=label_pk)
-    services.contact_label_remove(contact=contact, label=label, actor=services.Actor.staff(request.user))
+    services.contact_label_remove(contact=contact, label=label, actor=Actor.staff(request.user))
     return _labels_changed(request, contact, f"Label {label.name} removed.")
 
 

@@ -5,7 +5,7 @@ from typing import Any
 
 from django import forms
 
-from contacts_crm import forms as crm_forms
+from crm_core import forms as crm_forms
 from customers.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
 from customers.models import Contact
 

@@ -32,8 +32,9 @@ from django.core.mail import BadHeaderError, EmailMessage
 from django.core.validators import validate_email
 from django.db import models, transaction
 
+from crm_core.actors import Actor
 from customers.models import Activity, Contact
-from customers.services import Actor, activity_record
+from customers.services import activity_record
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,8 @@ from django.db.models import Q
 from django.db.models.functions import Lower, Trim
 from django.urls import reverse
 
-from contacts_crm.models import AddressFields, ChangedColumnsModel, TimeStampedModel, VersionedQuerySet
+from crm_core.actors import ActorKind
+from crm_core.models import AddressFields, ChangedColumnsModel, TimeStampedModel, VersionedQuerySet
 
 
 class Stage(models.TextChoices):
@@ -209,13 +210,6 @@ class PhoneNumber(models.Model):
 
     def __str__(self) -> str:
         return self.number
-
-
-class ActorKind(models.TextChoices):
-    STAFF = "staff", "Staff"
-    SHOP = "shop", "The shop"
-    WEBSITE = "website", "The website"
-    SYSTEM = "system", "The system"
 
 
 class ActivityKind(models.TextChoices):

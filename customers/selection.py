@@ -11,7 +11,7 @@ from typing import Any
 from django.db.models import QuerySet
 from django.http import QueryDict
 
-from contacts_crm.bounds import id_parsed
+from crm_core.bounds import id_parsed
 from customers.filters import ContactFilter, filter_params
 from customers.models import Contact
 

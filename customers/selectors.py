@@ -4,13 +4,15 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from operator import itemgetter
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
-from contacts_crm.bounds import id_parsed, moment_storable
-from contacts_crm.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
+from crm_core.batching import batches
+from crm_core.bounds import id_parsed, moment_storable
+from crm_core.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
 from customers.models import (
     Activity,
     ActivityGroup,
@@ -262,19 +264,9 @@ def contacts_for_export(
     cursor stays open while a client downloads slowly. Plain values, not model instances: building six
     objects per contact made Python, not the database, the slow part of an export.
     """
-    rows = contacts.order_by("pk").values(*EXPORT_FIELDS)
-    after = None
-    while True:
-        batch = list((rows if after is None else rows.filter(pk__gt=after))[:batch_size])
-        if not batch:
-            return
+    for batch in batches(contacts.values(*EXPORT_FIELDS), size=batch_size, key=itemgetter("id"), stop_when_short=True):
         _export_related(batch)
         yield batch
-        if len(batch) < batch_size:
-            return
-        after = batch[-1]["id"]
-        # Dropped before the next read, so only one batch is alive at a time.
-        del batch
 
 
 def _export_related(batch: list[dict[str, Any]]) -> None:

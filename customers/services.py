@@ -7,16 +7,16 @@ from decimal import Decimal
 from typing import Any
 
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import F, QuerySet
 from django.utils import timezone
 
-from contacts_crm.batching import BATCH_SIZE, pk_batches
+from crm_core.actors import Actor
+from crm_core.batching import BATCH_SIZE, pk_batches, row_copy
 from customers.images import ProcessedImage
 from customers.models import (
     Activity,
     ActivityKind,
-    ActorKind,
     ConsentChannel,
     ConsentRecord,
     ConsentSource,
@@ -45,31 +45,14 @@ SEARCHED_FIELDS = {"first_name", "last_name", "email", "phones"}
 
 
 @dataclass(frozen=True)
-class Actor:
-    """Who did something: a staff user, or the shop, the website or the system for the automatic ways in."""
-
-    kind: ActorKind
-    user: AbstractBaseUser | None = None
-
-    @classmethod
-    def staff(cls, user: AbstractBaseUser) -> "Actor":
-        return cls(kind=ActorKind.STAFF, user=user)
-
-
-SHOP = Actor(kind=ActorKind.SHOP)
-WEBSITE = Actor(kind=ActorKind.WEBSITE)
-SYSTEM = Actor(kind=ActorKind.SYSTEM)
-
-
-@dataclass(frozen=True)
 class PhoneInput:
     number: str  # E.164, already validated by the form
     label: str = ""
 
 
-def _event(*, contact: Contact, event: str, actor: Actor, body: str, data: dict[str, Any] | None) -> Activity:
+def _event_row(*, contact_id: int, event: str, actor: Actor, body: str, data: dict[str, Any] | None) -> Activity:
     return Activity(
-        contact=contact,
+        contact_id=contact_id,
         kind=ActivityKind.EVENT,
         event=event,
         body=body,
@@ -80,48 +63,26 @@ def _event(*, contact: Contact, event: str, actor: Actor, body: str, data: dict[
 
 
 def activity_record(
-    *, contact: Contact, event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
-) -> Activity:
-    """Record a system event on the contact's timeline. Every service that changes a contact calls this."""
-    activity = _event(contact=contact, event=event, actor=actor, body=body, data=data)
-    activity.save()
-    return activity
+    *,
+    event: str,
+    actor: Actor,
+    body: str = "",
+    data: dict[str, Any] | None = None,
+    contact: Contact | None = None,
+    contact_ids: Sequence[int] = (),
+) -> Activity | None:
+    """Record a system event on the timeline of one `contact`, or of each of `contact_ids`; return the first entry.
 
-
-def activities_record_bulk(
-    *, contacts: Iterable[Contact], event: str, actor: Actor, body: str = "", data: dict[str, Any] | None = None
-) -> None:
-    """Record the same event for many contacts in one insert."""
-    Activity.objects.bulk_create(
-        _event(contact=contact, event=event, actor=actor, body=body, data=data) for contact in contacts
-    )
-
-
-def activities_record_many(*, contact_ids: Sequence[int], event: str, actor: Actor, body: str = "") -> None:
-    """Record the same event for many contacts in two statements, however many contacts there are.
-
-    The first contact's entry is saved as usual and the database copies it to the others with one
-    INSERT … SELECT; bulk_create would split its insert by the database's parameter limit (124 activity
-    rows a statement on SQLite), so its cost would grow with the selection.
+    Every service that changes a contact calls this. However many contacts there are, it costs two statements:
+    the first entry is saved as usual and the database copies it to the others (crm_core.batching.row_copy).
     """
-    if not contact_ids:
-        return
-    first = activity_record(contact=Contact(pk=contact_ids[0]), event=event, actor=actor, body=body)
-    others = list(contact_ids[1:])
-    if not others:
-        return
-    quote = connection.ops.quote_name
-    contact_column = Activity._meta.get_field("contact").column
-    columns = [field.column for field in Activity._meta.concrete_fields if not field.primary_key]
-    copied = ", ".join("c.id" if column == contact_column else f"a.{quote(column)}" for column in columns)
-    # Table and column names come from the models; the ids are bound parameters.
-    sql = (
-        f"INSERT INTO {quote(Activity._meta.db_table)} ({', '.join(quote(column) for column in columns)}) "  # noqa: S608
-        f"SELECT {copied} FROM {quote(Contact._meta.db_table)} c, {quote(Activity._meta.db_table)} a "
-        f"WHERE a.id = %s AND c.id IN ({', '.join(['%s'] * len(others))})"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [first.pk, *others])
+    ids = [contact.pk] if contact is not None else list(contact_ids)
+    if not ids:
+        return None
+    first = _event_row(contact_id=ids[0], event=event, actor=actor, body=body, data=data)
+    first.save()
+    row_copy(model=Activity, source_pk=first.pk, field="contact", targets=ids[1:])
+    return first
 
 
 def contacts_version_move(*, contact_ids: Iterable[int]) -> None:
@@ -298,7 +259,7 @@ def _labels_replace(*, contact: Contact, labels: Iterable[Label], actor: Actor) 
         contact=contact, labels=[label for pk, label in wanted.items() if pk not in current], actor=actor
     )
     Activity.objects.bulk_create(
-        _label_event(contact_id=contact.pk, label=label, actor=actor, added=False) for label in removed
+        _event_row(contact_id=contact.pk, actor=actor, **_label_event(label=label, added=False)) for label in removed
     )
 
 
@@ -326,13 +287,11 @@ def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor, at: datetime | 
     locked, updated and recorded in a fixed number of statements, so a million never sit in memory.
     """
     at = at or timezone.now()
-    live = contacts.live().select_for_update(of=("self",)).order_by("pk")
-    moved, last = 0, 0
-    while batch := list(live.filter(pk__gt=last).values_list("pk", flat=True)[:BULK_BATCH]):
+    moved = 0
+    for batch in pk_batches(contacts.live().select_for_update(of=("self",)), size=BULK_BATCH):
         Contact.objects.filter(pk__in=batch).update(deleted_at=at)
-        activities_record_many(contact_ids=batch, event="trashed", actor=actor, body="Moved to the Trash")
+        activity_record(contact_ids=batch, event="trashed", actor=actor, body="Moved to the Trash")
         moved += len(batch)
-        last = batch[-1]
     return moved
 
 
@@ -467,15 +426,10 @@ def label_create(*, name: str, colour: str = LabelColour.GREY) -> Label:
     return Label.objects.create(name=name.strip(), colour=colour)
 
 
-def _label_event(*, contact_id: int, label: Label, actor: Actor, added: bool) -> Activity:
-    """Build the timeline entry for a label put on or taken off a contact, the same whichever way it happened."""
-    return _event(
-        contact=Contact(pk=contact_id),
-        event="label_added" if added else "label_removed",
-        actor=actor,
-        body=f"Label {label.name} {'added' if added else 'removed'}",
-        data={"label": label.pk},
-    )
+def _label_event(*, label: Label, added: bool) -> dict[str, Any]:
+    """The timeline entry for a label put on or taken off a contact, the same whichever way it happened."""
+    verb = "added" if added else "removed"
+    return {"event": f"label_{verb}", "body": f"Label {label.name} {verb}", "data": {"label": label.pk}}
 
 
 @transaction.atomic
@@ -488,7 +442,7 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     contact.labels.add(*new)
     contacts_version_move(contact_ids=[contact.pk])
     Activity.objects.bulk_create(
-        _label_event(contact_id=contact.pk, label=label, actor=actor, added=True) for label in new
+        _event_row(contact_id=contact.pk, actor=actor, **_label_event(label=label, added=True)) for label in new
     )
 
 
@@ -506,7 +460,7 @@ def contacts_label_add(*, contacts: QuerySet[Contact], label: Label, actor: Acto
         # A concurrent request may have added the same link; the unique pair keeps one.
         links.objects.bulk_create((links(contact_id=pk, label=label) for pk in batch), ignore_conflicts=True)
         contacts_version_move(contact_ids=batch)
-        Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=True) for pk in batch)
+        activity_record(contact_ids=batch, actor=actor, **_label_event(label=label, added=True))
         added += len(batch)
     return added
 
@@ -519,7 +473,7 @@ def contacts_label_remove(*, contacts: QuerySet[Contact], label: Label, actor: A
     for batch in pk_batches(contacts.filter(pk__in=links.objects.filter(label=label).values("contact_id"))):
         links.objects.filter(label=label, contact_id__in=batch).delete()
         contacts_version_move(contact_ids=batch)
-        Activity.objects.bulk_create(_label_event(contact_id=pk, label=label, actor=actor, added=False) for pk in batch)
+        activity_record(contact_ids=batch, actor=actor, **_label_event(label=label, added=False))
         removed += len(batch)
     return removed
 
@@ -694,5 +648,5 @@ def contact_label_remove(*, contact: Contact, label: Label, actor: Actor) -> boo
     if not removed:
         return False
     contacts_version_move(contact_ids=[contact.pk])
-    _label_event(contact_id=contact.pk, label=label, actor=actor, added=False).save()
+    activity_record(contact=contact, actor=actor, **_label_event(label=label, added=False))
     return True

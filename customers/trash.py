@@ -29,9 +29,11 @@ from django.db.models.deletion import Collector
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
+from crm_core.actors import Actor
+from crm_core.batching import batches
 from customers.models import ConsentRecord, Contact
 from customers.search import contacts_matching
-from customers.services import BULK_BATCH, Actor, activities_record_many, activity_record, contacts_trash
+from customers.services import BULK_BATCH, activity_record, contacts_trash
 
 __all__ = [
     "Erased",
@@ -79,11 +81,7 @@ def _locked_batches(contacts: QuerySet[Contact], *fields: str) -> Iterator[list[
     The lock makes a concurrent restore or delete of the same contacts wait, so what a batch read is
     what it changes.
     """
-    rows = contacts.select_for_update(of=("self",)).order_by("pk")
-    last = 0
-    while batch := list(rows.filter(pk__gt=last).values_list("pk", *fields)[:BULK_BATCH]):
-        yield batch
-        last = batch[-1][0]
+    return batches(contacts.select_for_update(of=("self",)).values_list("pk", *fields), size=BULK_BATCH)
 
 
 def _dependents() -> list[ForeignObjectRel]:
@@ -161,7 +159,7 @@ def contacts_restore(*, contacts: QuerySet[Contact], actor: Actor) -> Restored:
                 taken[email] = pk
                 ids.append(pk)
         Contact.objects.filter(pk__in=ids).update(deleted_at=None, updated_at=timezone.now())
-        activities_record_many(contact_ids=ids, event="restored", actor=actor, body="Restored from the Trash")
+        activity_record(contact_ids=ids, event="restored", actor=actor, body="Restored from the Trash")
         restored += len(ids)
     return Restored(count=restored, blocked=blocked)
 

@@ -25,7 +25,8 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from contacts_crm.forms import search_read
+from crm_core.actors import Actor
+from crm_core.forms import search_read
 from customers import selectors, services, trash
 from customers.models import Contact
 from customers.search import MAX_TERM_LENGTH
@@ -113,7 +114,7 @@ def contacts_delete(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             moved = services.contacts_trash(
                 contacts=selection.contacts(contacts=selectors.contacts_live()),
-                actor=services.Actor.staff(request.user),
+                actor=Actor.staff(request.user),
                 at=at,
             )
             if str(moved) != shown:
@@ -156,7 +157,7 @@ def trash_undo(request: HttpRequest) -> HttpResponse:
     # Every contact of one delete has its moment as deleted_at (customers.services.contacts_trash).
     result = trash.contacts_restore(
         contacts=Contact.objects.filter(deleted_at=datetime.fromisoformat(moved_at)),
-        actor=services.Actor.staff(request.user),
+        actor=Actor.staff(request.user),
     )
     restored = f"{_contacts_count(result.count)} restored."
     if not result.blocked:
@@ -199,7 +200,7 @@ def trash_purge(request: HttpRequest, pk: int) -> HttpResponse:
     """Delete one contact in the Trash permanently, after a confirmation."""
     contact = get_object_or_404(trash.contacts_in_trash(), pk=pk)
     if request.method == "POST":
-        trash.contacts_purge(contacts=Contact.objects.filter(pk=contact.pk), actor=services.Actor.staff(request.user))
+        trash.contacts_purge(contacts=Contact.objects.filter(pk=contact.pk), actor=Actor.staff(request.user))
         messages.success(request, f"{contact.display_name} deleted permanently.")
         return redirect("customers:trash")
     context = {"contact": contact, "days_left": trash.purge_days_left(deleted_at=contact.deleted_at)}
@@ -238,7 +239,7 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     form = ContactEraseForm(request.POST or None, contact=contact)
     if request.method == "POST" and form.is_valid():
         with transaction.atomic():
-            erased = trash.contact_erase(contact=contact, actor=services.Actor.staff(request.user))
+            erased = trash.contact_erase(contact=contact, actor=Actor.staff(request.user))
             orders_buyer_erase(contact=erased.contact)
         messages.success(request, "Personal data erased. The orders are kept with their totals.")
         return redirect(erased.contact)

@@ -20,14 +20,15 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from companies.selectors import memberships_for_contact
 from companies.services import CompanyNotFound, contact_memberships_set
-from contacts_crm.pagination import count_from_page
-from contacts_crm.templatetags.crm import money
+from crm_core.actors import Actor
+from crm_core.pagination import count_from_page
+from crm_core.phones import phone_display
+from crm_core.templatetags.crm import money
 from customers import selectors, services
 from customers.filters import ContactListQuery
 from customers.forms import ActivityFilterForm, BulkLabelForm, ContactForm, ContactLabelAddForm, NoteForm
 from customers.models import Activity, ActivityGroup, Contact
 from customers.pending_images import pending_image_discard, pending_image_keep
-from customers.phones import phone_display
 from customers.selection import ContactSelection, EmptySelection, posted_filters
 from orders.selectors import orders_for_contact
 
@@ -146,7 +147,7 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     label, action = form.cleaned_data["label"], form.cleaned_data["action"]
     contacts = selection.contacts(contacts=selectors.contacts_live())
-    actor = services.Actor.staff(request.user)
+    actor = Actor.staff(request.user)
     if action == BulkLabelForm.ADD:
         changed = services.contacts_label_add(contacts=contacts, label=label, actor=actor)
         messages.success(request, f"Label {label.name} added to {intcomma(changed)} contact{pluralize(changed)}.")
@@ -206,7 +207,7 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
     form = NoteForm(request.POST)
     if form.is_valid():
-        services.note_add(contact=contact, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user))
+        services.note_add(contact=contact, body=form.cleaned_data["body"], actor=Actor.staff(request.user))
         if request.htmx:
             return _activity_partial(request, contact, {"group": "", "cursor": None})
         messages.success(request, "Note added.")
@@ -234,7 +235,7 @@ def note_update(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
         raise PermissionDenied("Only the author may edit a note.")
     form = NoteForm(request.POST or None, initial={"body": note.body})
     if request.method == "POST" and form.is_valid():
-        services.note_update(note=note, body=form.cleaned_data["body"], actor=services.Actor.staff(request.user))
+        services.note_update(note=note, body=form.cleaned_data["body"], actor=Actor.staff(request.user))
         messages.success(request, "Note saved.")
         return redirect(note.contact.get_absolute_url() + "#activity")
     return render(request, "customers/note_form.html", {"contact": note.contact, "form": form, "note": note})
@@ -247,7 +248,7 @@ def note_delete(request: HttpRequest, pk: int, note_pk: int) -> HttpResponse:
     if not services.note_can_delete(user=request.user, note=note):
         raise PermissionDenied("Only the author or a manager may delete a note.")
     if request.method == "POST":
-        services.note_delete(note=note, actor=services.Actor.staff(request.user))
+        services.note_delete(note=note, actor=Actor.staff(request.user))
         messages.success(request, "Note deleted.")
         return redirect(note.contact.get_absolute_url() + "#activity")
     return render(request, "customers/note_confirm_delete.html", {"contact": note.contact, "note": note})
@@ -304,7 +305,7 @@ def _kept_image_used(request: HttpRequest, form: ContactForm) -> None:
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = _contact_form(request)
     if form.is_bound and form.is_valid():
-        actor = services.Actor.staff(request.user)
+        actor = Actor.staff(request.user)
         try:
             with transaction.atomic():
                 contact = services.contact_create(
@@ -334,7 +335,7 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
     contact = _live_or_404(pk)
     form = _contact_form(request, contact)
     if form.is_bound and form.is_valid():
-        actor = services.Actor.staff(request.user)
+        actor = Actor.staff(request.user)
         try:
             with transaction.atomic():
                 services.contact_update(
@@ -371,7 +372,7 @@ def _live_or_404(pk: int) -> Contact:
 @require_POST
 def contact_unlock(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
-    services.contact_unlock(contact=contact, actor=services.Actor.staff(request.user))
+    services.contact_unlock(contact=contact, actor=Actor.staff(request.user))
     messages.success(request, "Details unlocked. Later orders may update the name, address and phones.")
     return redirect(contact)
 
@@ -383,7 +384,7 @@ def contact_restore(request: HttpRequest, pk: int) -> HttpResponse:
     existing = None
     if request.method == "POST":
         try:
-            services.contact_restore(contact=contact, actor=services.Actor.staff(request.user))
+            services.contact_restore(contact=contact, actor=Actor.staff(request.user))
         except services.EmailTaken as taken:
             existing = taken.existing
         except IntegrityError:
@@ -419,7 +420,7 @@ IMAGE_TYPES = {".jpg": "image/jpeg", ".png": "image/png", ".webp": "image/webp"}
 def suggestion_resolve(request: HttpRequest, pk: int, suggestion_pk: int, accept: bool) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
     suggestion = get_object_or_404(contact.suggested_updates.all(), pk=suggestion_pk)
-    actor = services.Actor.staff(request.user)
+    actor = Actor.staff(request.user)
     resolve = services.suggestion_accept if accept else services.suggestion_dismiss
     if not resolve(suggestion=suggestion, actor=actor):
         messages.error(request, "That suggestion was already accepted or dismissed.")

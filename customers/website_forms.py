@@ -4,7 +4,7 @@ from typing import Any
 
 from django import forms
 
-from contacts_crm import forms as crm_forms
+from crm_core import forms as crm_forms
 from customers.forms import email_field
 from customers.inbound import name_split
 from customers.models import Contact

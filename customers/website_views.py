@@ -10,7 +10,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
-from contacts_crm.client import client_address
+from crm_core.client import client_address
 from customers.inbound import contact_form_submit
 from customers.website_forms import WebsiteContactForm
 

@@ -1,6 +1,6 @@
 from django.contrib import admin
 
-from contacts_crm.admin import ReadOnlyAdmin
+from crm_core.admin import ReadOnlyAdmin
 from orders.models import Order, OrderLine
 
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from customers.phones import InvalidPhoneNumber, phone_to_e164
+from crm_core.phones import InvalidPhoneNumber, phone_to_e164
 from orders.models import Order
 from orders.services import ADDRESS_FIELDS, UnreadDetail
 

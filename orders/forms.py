@@ -7,9 +7,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils.html import format_html
 
-from contacts_crm.formrows import RowSet, focus_row, row_action, with_management_data
+from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
+from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
 from customers.forms import country_code_cleaned, model_text_field, phone_cleaned
-from customers.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
 from orders.models import Order, OrderLine
 from orders.services import LineInput
 

@@ -9,7 +9,7 @@ from django.db.models import Q
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 
-from contacts_crm.models import AddressFields, TimeStampedModel
+from crm_core.models import AddressFields, TimeStampedModel
 from customers.models import Contact
 
 

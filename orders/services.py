@@ -15,11 +15,10 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from crm_core.actors import SHOP, Actor
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source, Stage
 from customers.selectors import contact_live_by_email
 from customers.services import (
-    SHOP,
-    Actor,
     PhoneInput,
     activity_record,
     consent_record,

@@ -7,9 +7,9 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from contacts_crm.bounds import id_parsed
+from crm_core.actors import Actor
+from crm_core.bounds import id_parsed
 from customers.selectors import contacts_live
-from customers.services import Actor
 from orders import selectors, services
 from orders.forms import DraftOrderForm
 from orders.models import Order, OrderStatus

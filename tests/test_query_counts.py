@@ -30,7 +30,7 @@ REQUEST = [
 ]
 
 
-# On PostgreSQL each count first asks the planner for its estimate (see contacts_crm.pagination.count_rows).
+# On PostgreSQL each count first asks the planner for its estimate (see crm_core.pagination.count_rows).
 ESTIMATE = ["  preceded by the planner's estimate"] if connection.vendor == "postgresql" else []
 
 

@@ -3,8 +3,9 @@
 import pytest
 from playwright.sync_api import Page, expect
 
+from crm_core.actors import SHOP
 from customers.models import Stage
-from customers.services import SHOP, contact_sync_details
+from customers.services import contact_sync_details
 from orders.models import Order, OrderStatus
 from tests.factories import ContactFactory
 

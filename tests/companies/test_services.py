@@ -8,8 +8,8 @@ from companies.services import (
     membership_add,
     membership_set_access,
 )
+from crm_core.actors import SYSTEM, Actor
 from customers.models import Activity
-from customers.services import SYSTEM, Actor
 from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

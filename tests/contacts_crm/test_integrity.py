@@ -9,8 +9,9 @@ from django.core.management import CommandError, call_command
 from django.utils import timezone
 
 from contacts_crm.integrity import contacts_drift
+from crm_core.actors import SYSTEM
 from customers.models import ConsentSource, ConsentState, Contact
-from customers.services import SYSTEM, consent_record, contact_phone_add
+from customers.services import consent_record, contact_phone_add
 from orders.models import OrderStatus
 from orders.payload import placed_order_from_payload
 from orders.services import order_sync_placed

@@ -7,9 +7,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_core.actors import Actor
 from customers.models import Activity, ActivityGroup, ActivityKind
 from customers.selectors import activity_page
-from customers.services import Actor, NotePermissionDenied, note_add, note_delete, note_update
+from customers.services import NotePermissionDenied, note_add, note_delete, note_update
 from tests.factories import ContactFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -8,9 +8,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_core.actors import SHOP, SYSTEM, Actor
 from customers.inbound import contact_form_submit
 from customers.models import ConsentChannel, ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
-from customers.services import SHOP, SYSTEM, Actor, consent_record, contacts_trash
+from customers.services import consent_record, contacts_trash
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,9 +6,10 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+from crm_core.actors import Actor
 from customers.images import image_process
 from customers.models import Activity, Contact
-from customers.services import Actor, EmailTaken, contact_create, contact_restore, contact_update
+from customers.services import EmailTaken, contact_create, contact_restore, contact_update
 from tests.factories import ContactFactory, LabelFactory, UserFactory
 from tests.images import png_upload
 

@@ -8,7 +8,7 @@ from django.db import connection
 from django.http import QueryDict
 from django.utils import timezone
 
-from contacts_crm.pagination import keyset_page
+from crm_core.pagination import keyset_page
 from customers.filters import ContactListQuery
 from customers.models import ConsentState, Contact, Source, Stage
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory

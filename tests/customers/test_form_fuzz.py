@@ -7,9 +7,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_form
 
+from crm_core.actors import Actor
 from customers.forms import ContactForm
 from customers.models import Contact
-from customers.services import Actor, contact_create
+from customers.services import contact_create
 from tests.factories import UserFactory
 from tests.naughty import NAUGHTY_STRINGS
 

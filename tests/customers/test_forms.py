@@ -5,8 +5,8 @@ from datetime import timedelta
 import pytest
 from django.http import QueryDict
 
+from crm_core.phones import FORMAT_MESSAGE
 from customers.forms import MAX_PHONES, STALE_MESSAGE, ContactForm
-from customers.phones import FORMAT_MESSAGE
 from customers.selectors import contact_with_phones
 from customers.services import PhoneInput
 from tests.factories import ContactFactory, PhoneNumberFactory

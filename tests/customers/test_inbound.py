@@ -9,20 +9,11 @@ from django.conf import settings
 from django.db import connection, connections
 from django.utils import timezone
 
+from crm_core.actors import Actor, ActorKind
 from customers import inbound
 from customers.inbound import contact_form_submit, name_split
-from customers.models import (
-    Activity,
-    ActorKind,
-    ConsentRecord,
-    ConsentSource,
-    ConsentState,
-    Contact,
-    OptInLevel,
-    Source,
-    Stage,
-)
-from customers.services import Actor, consent_record, contacts_trash
+from customers.models import Activity, ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel, Source, Stage
+from customers.services import consent_record, contacts_trash
 from tests.factories import ContactFactory, UserFactory
 
 

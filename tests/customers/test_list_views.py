@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_core.actors import SYSTEM
 from customers import services
 from customers.models import Activity, Contact, Stage
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory, PhoneNumberFactory
@@ -312,12 +313,12 @@ def test_bulk_services_work_in_batches_and_record_one_event_per_contact(monkeypa
     label = LabelFactory()
     contacts = [ContactFactory() for _ in range(5)]
     contacts[0].labels.add(label)
-    added = services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM)
+    added = services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=SYSTEM)
     assert added == 4
     assert label.contacts.count() == 5
     assert Activity.objects.filter(event="label_added").count() == 4
-    assert services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM) == 0
-    removed = services.contacts_label_remove(contacts=Contact.objects.all(), label=label, actor=services.SYSTEM)
+    assert services.contacts_label_add(contacts=Contact.objects.all(), label=label, actor=SYSTEM) == 0
+    removed = services.contacts_label_remove(contacts=Contact.objects.all(), label=label, actor=SYSTEM)
     assert removed == 5
     assert not label.contacts.exists()
     assert Activity.objects.filter(event="label_removed").count() == 5

@@ -16,10 +16,10 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_core.actors import SYSTEM, Actor
 from customers.message_forms import MessageForm
 from customers.messaging import MessageStatus, failure_reason, message_send, message_text
 from customers.models import Activity, ActivityKind
-from customers.services import SYSTEM, Actor
 from tests.factories import ContactFactory, UserFactory
 from tests.naughty import NAUGHTY_STRINGS
 

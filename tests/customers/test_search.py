@@ -4,6 +4,7 @@ import pytest
 from django.db import connection
 
 from companies import services as company_services
+from crm_core.actors import SHOP, SYSTEM
 from customers import services
 from customers.models import Contact
 from customers.search import contacts_matching, normalise_term, search_document
@@ -71,7 +72,7 @@ def test_sql_fragments_are_just_text():
 
 def test_the_trash_is_not_searched():
     contact = ContactFactory(email="gone@x.example")
-    services.contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=services.SYSTEM)
+    services.contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM)
     assert found("gone@x") == set()
 
 
@@ -80,14 +81,14 @@ class TestTheDocumentFollowsTheData:
         services.contact_create(
             email="new@x.example",
             first_name="Nia",
-            actor=services.SYSTEM,
+            actor=SYSTEM,
             phones=[services.PhoneInput("+447700900555")],
         )
         assert found("nia") == found("900555") == {"new@x.example"}
 
     def test_an_edit(self):
         contact = ContactFactory(first_name="Old", email="edit@x.example")
-        services.contact_update(contact=contact, actor=services.SYSTEM, first_name="Newname")
+        services.contact_update(contact=contact, actor=SYSTEM, first_name="Newname")
         assert found("newname") == {"edit@x.example"}
         assert found("old ") == set()
 
@@ -99,26 +100,26 @@ class TestTheDocumentFollowsTheData:
     def test_joining_renaming_and_leaving_a_company(self):
         contact = ContactFactory(email="member@x.example")
         company = CompanyFactory(name="Initech")
-        membership = company_services.membership_add(contact=contact, company=company, actor=services.SYSTEM)
+        membership = company_services.membership_add(contact=contact, company=company, actor=SYSTEM)
         assert found("initech") == {"member@x.example"}
         company_services.company_update(
-            company=company, actor=services.SYSTEM, name="Umbrella", domain="", default_portal_access="personal"
+            company=company, actor=SYSTEM, name="Umbrella", domain="", default_portal_access="personal"
         )
         assert found("initech") == set()
         assert found("umbrella") == {"member@x.example"}
-        company_services.membership_remove(membership=membership, actor=services.SYSTEM)
+        company_services.membership_remove(membership=membership, actor=SYSTEM)
         assert found("umbrella") == set()
 
     def test_a_company_deleted(self):
         contact = ContactFactory(email="member@x.example")
         MembershipFactory(contact=contact, company=CompanyFactory(name="Hooli"))
-        company_services.company_delete(company=contact.companies.get(), actor=services.SYSTEM)
+        company_services.company_delete(company=contact.companies.get(), actor=SYSTEM)
         assert found("hooli") == set()
 
     def test_order_details_synced_onto_an_unlocked_contact(self):
         contact = ContactFactory(first_name="Before", email="sync@x.example")
         services.contact_sync_details(
-            contact=contact, details={"first_name": "Afterwards"}, source_reference="Order #1", actor=services.SHOP
+            contact=contact, details={"first_name": "Afterwards"}, source_reference="Order #1", actor=SHOP
         )
         assert found("afterwards") == {"sync@x.example"}
 

@@ -3,19 +3,9 @@ from datetime import timedelta
 import pytest
 from django.utils import timezone
 
-from customers.models import (
-    ActorKind,
-    ConsentSource,
-    ConsentState,
-    Contact,
-    Label,
-    LabelColour,
-    Source,
-    Stage,
-)
+from crm_core.actors import SYSTEM, Actor, ActorKind
+from customers.models import ConsentSource, ConsentState, Contact, Label, LabelColour, Source, Stage
 from customers.services import (
-    SYSTEM,
-    Actor,
     ContactChanged,
     PhoneInput,
     consent_record,

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from companies.models import Company, Membership
+from crm_core.actors import SYSTEM, WEBSITE, Actor
 from customers import services, trash
 from customers.images import image_process
 from customers.models import Activity, ConsentRecord, ConsentSource, ConsentState, Contact, Label, PhoneNumber, Stage
@@ -87,7 +88,7 @@ def test_trash_moves_live_contacts_with_one_moment_and_records_each():
     ann, bob = ContactFactory(), ContactFactory()
     already = ContactFactory(deleted_at=timezone.now() - timedelta(days=3))
     at = timezone.now()
-    moved = services.contacts_trash(contacts=Contact.objects.all(), actor=services.SYSTEM, at=at)
+    moved = services.contacts_trash(contacts=Contact.objects.all(), actor=SYSTEM, at=at)
     assert moved == 2
     assert set(Contact.objects.filter(deleted_at=at)) == {ann, bob}
     assert Contact.objects.get(pk=already.pk).deleted_at < at
@@ -100,7 +101,7 @@ def test_trash_moves_live_contacts_with_one_moment_and_records_each():
 def test_trash_walks_the_selection_in_batches(monkeypatch):
     monkeypatch.setattr(services, "BULK_BATCH", 3)
     contacts = ContactFactory.create_batch(8)
-    assert services.contacts_trash(contacts=Contact.objects.all(), actor=services.SYSTEM) == 8
+    assert services.contacts_trash(contacts=Contact.objects.all(), actor=SYSTEM) == 8
     assert trashed_ids() == {contact.pk for contact in contacts}
     assert Activity.objects.filter(event="trashed").count() == 8
 
@@ -111,12 +112,10 @@ def test_restore_brings_back_exactly_one_delete_and_skips_a_taken_email():
     ann = ContactFactory(email="ann@example.com")
     bob = ContactFactory(email="bob@example.com")
     other = ContactFactory()
-    services.contacts_trash(contacts=Contact.objects.filter(pk=other.pk), actor=services.SYSTEM, at=first)
-    services.contacts_trash(contacts=Contact.objects.filter(pk__in=[ann.pk, bob.pk]), actor=services.SYSTEM, at=second)
+    services.contacts_trash(contacts=Contact.objects.filter(pk=other.pk), actor=SYSTEM, at=first)
+    services.contacts_trash(contacts=Contact.objects.filter(pk__in=[ann.pk, bob.pk]), actor=SYSTEM, at=second)
     new_bob = ContactFactory(email="BOB@example.com ")
-    result = trash.contacts_restore(
-        contacts=Contact.objects.filter(deleted_at=second), actor=services.Actor.staff(user)
-    )
+    result = trash.contacts_restore(contacts=Contact.objects.filter(deleted_at=second), actor=Actor.staff(user))
     assert result.count == 1
     assert result.blocked == [(bob.pk, new_bob.pk)]
     assert trashed_ids() == {bob.pk, other.pk}
@@ -128,15 +127,15 @@ def test_purge_deletes_every_row_of_the_contact_and_keeps_its_orders_unlinked(
     media, django_capture_on_commit_callbacks
 ):
     contact = contact_with_everything(first_name="Ann", last_name="Lee", email="ann@example.com")
-    services.contact_update(contact=contact, actor=services.SYSTEM, image=image_process(png_upload()), first_name="Ann")
+    services.contact_update(contact=contact, actor=SYSTEM, image=image_process(png_upload()), first_name="Ann")
     order = contact.orders.get()
     order.buyer_first_name = "Ann"
     order.save()
     keeper = contact_with_everything()
-    services.contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=services.SYSTEM)
+    services.contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM)
     assert len(stored_files(media)) == 2
     with django_capture_on_commit_callbacks(execute=True):
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=services.SYSTEM)
+        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
     assert purged.contacts == 1
     assert purged.unlinked["orders.order"] == 1
     assert purged.deleted["customers.phonenumber"] == 1
@@ -160,14 +159,14 @@ def test_purge_deletes_every_row_of_the_contact_and_keeps_its_orders_unlinked(
 
 def test_purge_leaves_live_contacts_alone():
     live = ContactFactory()
-    assert trash.contacts_purge(contacts=Contact.objects.all(), actor=services.SYSTEM).contacts == 0
+    assert trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM).contacts == 0
     assert Contact.objects.get() == live
 
 
 @pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS table exists on SQLite only")
 def test_purge_removes_the_contact_from_the_sqlite_search_table():
     contact = ContactFactory(first_name="Zebulon", deleted_at=timezone.now())
-    trash.contacts_purge(contacts=Contact.objects.filter(pk=contact.pk), actor=services.SYSTEM)
+    trash.contacts_purge(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM)
     assert sqlite_search_hits("zebulon") == []
 
 
@@ -182,7 +181,7 @@ def test_purge_goes_through_the_collector_when_someone_listens_for_deletes():
     contact = contact_with_everything(deleted_at=timezone.now())
     post_delete.connect(listener, sender=Contact)
     try:
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=services.SYSTEM)
+        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
     finally:
         post_delete.disconnect(listener, sender=Contact)
     assert seen == [contact.pk]
@@ -210,7 +209,7 @@ def test_purge_costs_the_same_queries_for_10_or_200_contacts(django_assert_num_q
         "release savepoint",
     ]
     with django_assert_num_queries(len(expected)):
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=services.SYSTEM)
+        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
     assert purged.contacts == contacts
     assert not Contact.objects.exists()
     assert Order.objects.filter(contact__isnull=True).count() == contacts
@@ -651,7 +650,7 @@ def contact_to_erase(media) -> Contact:
         email="zeb.quix@example.org",
         first_name="Zebulon",
         last_name="Quixotic",
-        actor=services.SYSTEM,
+        actor=SYSTEM,
         phones=[services.PhoneInput(number="+447700900123", label="mobile")],
         labels=[LabelFactory(name="VIP")],
         image=image_process(png_upload()),
@@ -661,15 +660,15 @@ def contact_to_erase(media) -> Contact:
         country="GB",
     )
     MembershipFactory(contact=contact, company=CompanyFactory(name="Acme Ltd"))
-    services.contact_update(contact=contact, actor=services.SYSTEM, last_name="Quixotic-Smith")
-    author = services.Actor.staff(UserFactory(role="Staff"))
+    services.contact_update(contact=contact, actor=SYSTEM, last_name="Quixotic-Smith")
+    author = Actor.staff(UserFactory(role="Staff"))
     note = services.note_add(contact=contact, body="Prefers calls after six", actor=author)
     # The edit keeps what the note said before in the note_edited event.
     services.note_update(note=note, body="Call Zebulon after six only", actor=author)
     services.activity_record(
         contact=contact,
         event="message_received",
-        actor=services.WEBSITE,
+        actor=WEBSITE,
         body="Message from Zebulon Quixotic",
         data={"name": "Zebulon Quixotic", "client_address": "203.0.113.9"},
     )
@@ -679,7 +678,7 @@ def contact_to_erase(media) -> Contact:
         source=ConsentSource.STAFF,
         given_at=timezone.now(),
         collected_how="Phoned him on his mobile",
-        actor=services.SYSTEM,
+        actor=SYSTEM,
     )
     contact.suggested_updates.create(field="city", value="Quuxton Heights", source_reference="Order #7")
     order = OrderFactory(

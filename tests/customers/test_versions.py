@@ -11,9 +11,9 @@ from django.utils import timezone
 
 from companies.models import MembershipAccess
 from companies.services import company_delete, membership_add, membership_remove, membership_set_access
+from crm_core.actors import SYSTEM
 from customers.models import ConsentSource, ConsentState, Contact, Stage
 from customers.services import (
-    SYSTEM,
     ContactChanged,
     consent_record,
     contact_label_remove,

@@ -5,8 +5,8 @@ from decimal import Decimal
 import pytest
 from django.urls import reverse
 
+from crm_core.actors import Actor
 from customers.models import Activity, Contact, Stage, SuggestedUpdate
-from customers.services import Actor
 from orders.models import Order, OrderStatus
 from orders.services import (
     EmptyDraft,

@@ -8,8 +8,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from crm_core.actors import SYSTEM
 from customers.models import Contact, Source, Stage, SuggestedUpdate
-from customers.services import SYSTEM
 from customers.trash import contact_erase
 from orders.models import DeliverySource, Order, OrderConflict, OrderLine
 from orders.services import LineInput, PlacedOrderInput, order_sync_placed, orders_buyer_erase

@@ -3,8 +3,9 @@
 import pytest
 from django.urls import reverse
 
+from crm_core.actors import SHOP, Actor
 from customers.models import Activity, Contact, SuggestedUpdate, SuggestionStatus
-from customers.services import SHOP, Actor, contact_sync_details, suggestion_accept, suggestion_dismiss
+from customers.services import contact_sync_details, suggestion_accept, suggestion_dismiss
 from orders.services import order_sync_placed
 from tests.factories import ContactFactory, PhoneNumberFactory, UserFactory
 from tests.orders.test_services import placed

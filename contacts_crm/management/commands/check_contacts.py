@@ -9,8 +9,8 @@ beside the live app.
 
 from django.core.management.base import BaseCommand, CommandError
 
-from contacts_crm.batching import pk_batches
 from contacts_crm.integrity import Drift, contacts_drift
+from crm_core.batching import pk_batches
 from customers.models import Contact
 
 SHOWN = 20

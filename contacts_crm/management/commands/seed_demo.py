@@ -11,20 +11,11 @@ from faker import Faker
 
 from companies.models import Company, CompanyAccess, MembershipAccess
 from companies.services import company_create, membership_add
+from crm_core.actors import SHOP, SYSTEM, WEBSITE
+from crm_core.phones import InvalidPhoneNumber, phone_to_e164
 from customers.models import ConsentSource, ConsentState, Contact, Label, LabelColour, OptInLevel, Source
-from customers.phones import InvalidPhoneNumber, phone_to_e164
 from customers.selectors import contact_live_by_email
-from customers.services import (
-    SHOP,
-    SYSTEM,
-    WEBSITE,
-    PhoneInput,
-    consent_record,
-    contact_create,
-    contact_labels_add,
-    label_create,
-    note_add,
-)
+from customers.services import PhoneInput, consent_record, contact_create, contact_labels_add, label_create, note_add
 from orders.services import LineInput, PlacedOrderInput, order_sync_placed
 
 SEED = 2026

@@ -11,8 +11,10 @@ import time
 from django.apps import apps
 from django.core.management.base import BaseCommand
 
+from crm_core.actors import SYSTEM
+from crm_core.batching import pk_batches
 from customers.models import Contact
-from customers.services import BULK_BATCH, SYSTEM
+from customers.services import BULK_BATCH
 from customers.trash import Purged, contacts_purge, trash_cutoff
 
 
@@ -31,10 +33,9 @@ class Command(BaseCommand):
             self.stdout.write(f"{count:,} contact{'' if count == 1 else 's'} {since} would be deleted permanently.")
             return
         started = time.monotonic()
-        total, last = Purged(), 0
-        while ids := list(due.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:BULK_BATCH]):
+        total = Purged()
+        for ids in pk_batches(due, size=BULK_BATCH):
             total += contacts_purge(contacts=due.filter(pk__in=ids), actor=SYSTEM)
-            last = ids[-1]
             if verbosity > 1:
                 self.stdout.write(f"  {total.contacts:,} contacts deleted so far")
         if verbosity:

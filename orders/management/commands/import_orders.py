@@ -18,8 +18,8 @@ from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import DatabaseError
 from django.db.models import Max
 
+from crm_core.actors import SYSTEM
 from customers.models import Contact
-from customers.services import SYSTEM
 from orders.models import DeliverySource
 from orders.payload import PayloadError, payload_from_json, placed_order_from_payload
 from orders.services import PlacedOrderInput, order_sync_placed

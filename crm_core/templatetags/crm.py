@@ -5,7 +5,7 @@ from decimal import Decimal
 from django import template
 from django.conf import settings
 
-from customers.phones import phone_display
+from crm_core.phones import phone_display
 
 register = template.Library()
 
@@ -24,19 +24,3 @@ def money(amount: Decimal | None, currency: str = "") -> str:
     # Python's "," option groups the thousands with commas, much cheaper than humanize's intcomma on the
     # formatted string; the contacts list shows fifty amounts a page.
     return f"{Decimal(amount):,.2f} {currency or settings.SHOP_CURRENCY}"
-
-
-@register.filter
-def note_editable_by(note, user) -> bool:
-    """Whether the user may edit the note; the rule lives in customers.services.note_can_edit."""
-    from customers.services import note_can_edit
-
-    return note_can_edit(user=user, note=note)
-
-
-@register.filter
-def note_deletable_by(note, user) -> bool:
-    """Whether the user may delete the note; the rule lives in customers.services.note_can_delete."""
-    from customers.services import note_can_delete
-
-    return note_can_delete(user=user, note=note)

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from contacts_crm import pagination
-from contacts_crm.pagination import AFTER, Cursor, InvalidCursor, Ordering, count_rows, decode_cursor, encode_cursor
+from crm_core import pagination
+from crm_core.pagination import AFTER, Cursor, InvalidCursor, Ordering, count_rows, decode_cursor, encode_cursor
 from customers.models import Contact
 from tests.factories import ContactFactory
 

@@ -6,7 +6,7 @@ from datetime import date
 import pytest
 from django.core.exceptions import ValidationError
 
-from contacts_crm.bounds import DayField, day_span, id_parsed
+from crm_core.bounds import DayField, day_span, id_parsed
 from customers.models import Activity, Contact, SuggestedUpdate
 from orders.models import OrderStatus
 from tests.factories import ContactFactory, LabelFactory, MembershipFactory, OrderFactory, UserFactory

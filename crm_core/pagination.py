@@ -22,7 +22,7 @@ from django.db import connection
 from django.db.models import F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
-from contacts_crm.bounds import moment_storable
+from crm_core.bounds import moment_storable
 
 AFTER, BEFORE = "a", "b"
 

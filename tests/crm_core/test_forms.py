@@ -4,7 +4,7 @@ import pytest
 from django import forms
 from django.urls import reverse
 
-from contacts_crm import forms as crm_forms
+from crm_core import forms as crm_forms
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, OrderFactory
 
 pytestmark = pytest.mark.django_db

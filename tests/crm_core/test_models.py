@@ -1,4 +1,4 @@
-"""contacts_crm.models: a save of a contact read earlier writes only what it changed; every write moves the version."""
+"""crm_core.models: a save of a contact read earlier writes only what it changed; every write moves the version."""
 
 from datetime import timedelta
 from decimal import Decimal
@@ -7,8 +7,9 @@ import pytest
 from django.db.models import F
 from django.utils import timezone
 
+from crm_core.actors import SYSTEM
 from customers.models import Contact, Stage
-from customers.services import SYSTEM, contact_orders_summary_add, contacts_trash
+from customers.services import contact_orders_summary_add, contacts_trash
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,4 @@
-"""Admin building blocks: the superusers-only site, and read-only admins for records only services write.
-
-Every write the Django admin makes to the apps' records goes through the apps' services.
-"""
+"""The Django admin's site: for active superusers only, signing in behind the app's one throttle."""
 
 from django.contrib import admin
 from django.contrib.auth.decorators import login_not_required
@@ -21,16 +18,3 @@ class CrmAdminSite(admin.AdminSite):
     @login_not_required
     def login(self, request, extra_context=None):
         return with_refusal_status(super().login(request, extra_context))
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """For records only services write (activity, consent, orders): superusers may look, not edit."""
-
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

@@ -1,9 +1,9 @@
-"""The one client-address rule (contacts_crm.client), shared by the login throttle and the website form."""
+"""The one client-address rule (crm_core.client), shared by the login throttle and the website form."""
 
 import pytest
 from django.test import RequestFactory
 
-from contacts_crm.client import client_address
+from crm_core.client import client_address
 
 
 @pytest.mark.parametrize(
