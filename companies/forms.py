@@ -6,7 +6,7 @@ from django.urls import reverse
 from companies.models import Company, CompanyAccess, MembershipAccess
 from companies.selectors import company_has_member
 from crm_core import forms as crm_forms
-from customers.forms import email_field
+from crm_core.forms import email_field
 from customers.models import Contact
 from customers.selectors import contact_live_by_email
 

@@ -13,11 +13,11 @@ BATCH_SIZE = 2000
 def batches(
     rows: QuerySet,
     *,
-    size: int = BATCH_SIZE,
+    size: int | None = None,
     key: Callable[[Any], int] = itemgetter(0),
     stop_when_short: bool = False,
 ) -> Iterator[list]:
-    """Yield the rows in ascending primary-key batches of at most `size`, each read when it is needed.
+    """Yield the rows in ascending primary-key batches of at most `size` (BATCH_SIZE), each read when needed.
 
     `rows` is shaped by the caller (values_list("pk", …), values("id", …), select_for_update(…)); `key` reads a
     row's primary key. Each batch is a fresh query seeking past the last key, so the hundredth costs what the
@@ -25,6 +25,8 @@ def batches(
     and a lock taken by the query holds the batch it read. The walk ends on an empty batch, or with
     `stop_when_short` already on a short one, saving a query where nothing is locked and nothing waits.
     """
+    # Read when called, not when defined, so a test can make every walk take small batches.
+    size = size or BATCH_SIZE
     rows = rows.order_by("pk")
     last = None
     while True:
@@ -39,7 +41,7 @@ def batches(
         del batch
 
 
-def pk_batches(rows: QuerySet, *, size: int = BATCH_SIZE) -> Iterator[list[int]]:
+def pk_batches(rows: QuerySet, *, size: int | None = None) -> Iterator[list[int]]:
     """Yield the primary keys of the rows in ascending batches of at most `size` (see batches)."""
     return batches(rows.values_list("pk", flat=True), size=size, key=lambda pk: pk)
 

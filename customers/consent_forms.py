@@ -76,16 +76,14 @@ class ConsentForm(forms.Form):
         ),
         error_messages={"required": DATE_FORMAT_MESSAGE, "invalid": DATE_FORMAT_MESSAGE},
     )
-    collected_how = crm_forms.CharField(
-        label="How was consent collected?",
-        max_length=NOTE_MAX_LENGTH,
+    collected_how = crm_forms.text_field(
+        "How was consent collected?",
+        limit=NOTE_MAX_LENGTH,
+        required_message="Enter how consent was collected",
+        messages_label="The note",
+        error_messages={"max_length": "Keep the note to %(limit_value)s characters or fewer; it has %(show_value)s"},
         help_text="For example: asked on the phone on 3 March and agreed to the monthly newsletter.",
         widget=forms.Textarea(attrs={"rows": 4}),
-        error_messages={
-            "required": "Enter how consent was collected",
-            "max_length": "Keep the note to %(limit_value)s characters or fewer; it has %(show_value)s",
-            "null_characters_not_allowed": "The note contains a hidden control character; retype it",
-        },
     )
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:

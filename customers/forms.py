@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 
 from django import forms
-from django.db import models
 from django.http import QueryDict
 from django.urls import reverse
 from django.utils.datastructures import MultiValueDict
@@ -19,7 +18,8 @@ from companies.selectors import companies_closest, companies_named, company_by_p
 from companies.services import CompanyLink
 from crm_core import forms as crm_forms
 from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
-from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, InvalidPhoneNumber, phone_display, phone_to_e164
+from crm_core.forms import country_code_cleaned, email_field, model_text_field, phone_cleaned
+from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
 from customers.images import ContactImageField, ProcessedImage
 from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
 from customers.pending_images import PendingImageInvalid, pending_image_load
@@ -31,63 +31,6 @@ from customers.selectors import (
     labels_not_on_contact,
 )
 from customers.services import PhoneInput
-
-
-def model_text_field(
-    name: str, *, model: type[models.Model] = Contact, required_message: str = "", **kwargs: Any
-) -> forms.CharField:
-    """Return a text field labelled and limited like the model field, with messages in plain words.
-
-    It is optional unless given the message to show when it is left empty.
-    """
-    model_field = model._meta.get_field(name)
-    label = kwargs.pop("label", model_field.verbose_name[:1].upper() + model_field.verbose_name[1:])
-    limit = model_field.max_length
-    return crm_forms.CharField(
-        label=label,
-        max_length=limit,
-        required=bool(required_message),
-        error_messages={
-            "required": required_message,
-            "max_length": crm_forms.too_long_message(label, limit),
-            "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
-        },
-        **kwargs,
-    )
-
-
-def email_field(*, label: str, required_message: str, **kwargs: Any) -> forms.EmailField:
-    """Return a required email field with the messages every form of the app uses."""
-    return crm_forms.EmailField(
-        label=label,
-        max_length=254,
-        error_messages={
-            "required": required_message,
-            "invalid": "Enter an email address like name@example.com",
-            "max_length": crm_forms.too_long_message("Email", 254),
-            "null_characters_not_allowed": "Email contains a hidden control character; retype it",
-        },
-        **kwargs,
-    )
-
-
-def phone_cleaned(text: str) -> str:
-    """Return a typed phone number in E.164, or "" for none; raise a field error people can act on."""
-    if not text.strip():
-        return ""
-    try:
-        return phone_to_e164(text)
-    except InvalidPhoneNumber as error:
-        raise forms.ValidationError(str(error), code="invalid") from error
-
-
-def country_code_cleaned(text: str) -> str:
-    """Return a typed country as its upper-case two-letter code, or "" for none."""
-    country = text.strip().upper()
-    if country and not re.fullmatch(r"[A-Z]{2}", country):
-        raise forms.ValidationError("Enter the country as a two-letter code, like GB", code="invalid")
-    return country
-
 
 STALE_MESSAGE = "This contact was changed since you opened it. Check the details below and save again."
 KEPT_IMAGE_GONE_MESSAGE = "The image chosen earlier is no longer kept (it is kept for an hour); choose it again"
@@ -329,8 +272,8 @@ class ContactForm(forms.Form):
     ADD_PHONE, REMOVE_PHONE = PHONE_ROWS.add, PHONE_ROWS.remove
     ADD_COMPANY, REMOVE_COMPANY = COMPANY_ROWS.add, COMPANY_ROWS.remove
 
-    first_name = model_text_field("first_name")
-    last_name = model_text_field("last_name")
+    first_name = model_text_field("first_name", model=Contact)
+    last_name = model_text_field("last_name", model=Contact)
     email = email_field(label="Email", required_message="Enter an email address")
     image = ContactImageField(label="Upload new image")
     remove_image = forms.BooleanField(label="Remove image", required=False)
@@ -339,12 +282,12 @@ class ContactForm(forms.Form):
     remove_pending_image = forms.BooleanField(
         label=mark_safe('Remove<span class="visually-hidden"> the chosen image</span>'), required=False
     )
-    address_line1 = model_text_field("address_line1")
-    address_line2 = model_text_field("address_line2")
-    city = model_text_field("city")
-    region = model_text_field("region")
-    postal_code = model_text_field("postal_code")
-    country = model_text_field("country", help_text="Two-letter code, for example GB")
+    address_line1 = model_text_field("address_line1", model=Contact)
+    address_line2 = model_text_field("address_line2", model=Contact)
+    city = model_text_field("city", model=Contact)
+    region = model_text_field("region", model=Contact)
+    postal_code = model_text_field("postal_code", model=Contact)
+    country = model_text_field("country", model=Contact, help_text="Two-letter code, for example GB")
     labels = forms.TypedMultipleChoiceField(
         label="Labels",
         coerce=int,
@@ -662,16 +605,14 @@ class ContactLabelAddForm(forms.Form):
 class NoteForm(forms.Form):
     """A note for the activity log, kept as plain text."""
 
-    body = crm_forms.CharField(
-        label="Note",
-        max_length=10_000,
+    body = crm_forms.text_field(
+        "Note",
+        limit=10_000,
+        required_message="Write the note first",
+        messages_label="A note",
+        error_messages={"null_characters_not_allowed": crm_forms.control_character_message("The note")},
         strip=True,
         widget=forms.Textarea(attrs={"rows": 2}),
-        error_messages={
-            "required": "Write the note first",
-            "max_length": crm_forms.too_long_message("A note", 10_000),
-            "null_characters_not_allowed": "The note contains a hidden control character; retype it",
-        },
     )
 
 

@@ -10,29 +10,16 @@ from customers.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_pro
 from customers.models import Contact
 
 
-def _text_field(label: str, *, limit: int, required_message: str, **kwargs: Any) -> forms.CharField:
-    return crm_forms.CharField(
-        label=label,
-        max_length=limit,
-        error_messages={
-            "required": required_message,
-            "max_length": crm_forms.too_long_message(label, limit),
-            "null_characters_not_allowed": f"{label} contains a hidden control character; retype it",
-        },
-        **kwargs,
-    )
-
-
 class MessageForm(forms.Form):
     """Compose an email to one contact: a subject and the message. The recipient is the contact's email."""
 
-    subject = _text_field(
+    subject = crm_forms.text_field(
         "Subject",
         limit=SUBJECT_MAX_LENGTH,
         required_message="Enter a subject",
         widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "true"}),
     )
-    body = _text_field(
+    body = crm_forms.text_field(
         "Message",
         limit=BODY_MAX_LENGTH,
         required_message="Enter a message",
@@ -51,7 +38,7 @@ class MessageForm(forms.Form):
         if has_line_break(subject):
             raise forms.ValidationError("The subject must be on one line", code="line_break")
         if any(unicodedata.category(character) == "Cc" and character != "\t" for character in subject):
-            raise forms.ValidationError("Subject contains a hidden control character; retype it", code="control")
+            raise forms.ValidationError(crm_forms.control_character_message("Subject"), code="control")
         return subject
 
     def clean_body(self) -> str:

@@ -12,7 +12,7 @@ from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from crm_core.actors import Actor
-from crm_core.batching import BATCH_SIZE, pk_batches, row_copy
+from crm_core.batching import pk_batches, row_copy
 from customers.images import ProcessedImage
 from customers.models import (
     Activity,
@@ -288,7 +288,7 @@ def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor, at: datetime | 
     """
     at = at or timezone.now()
     moved = 0
-    for batch in pk_batches(contacts.live().select_for_update(of=("self",)), size=BULK_BATCH):
+    for batch in pk_batches(contacts.live().select_for_update(of=("self",))):
         Contact.objects.filter(pk__in=batch).update(deleted_at=at)
         activity_record(contact_ids=batch, event="trashed", actor=actor, body="Moved to the Trash")
         moved += len(batch)
@@ -444,11 +444,6 @@ def contact_labels_add(*, contact: Contact, labels: Iterable[Label], actor: Acto
     Activity.objects.bulk_create(
         _event_row(contact_id=contact.pk, actor=actor, **_label_event(label=label, added=True)) for label in new
     )
-
-
-# Bulk label changes walk the selection in primary-key batches, so a million contacts never sit in
-# memory and every batch is a few set-based statements.
-BULK_BATCH = BATCH_SIZE
 
 
 @transaction.atomic

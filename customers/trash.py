@@ -33,7 +33,7 @@ from crm_core.actors import Actor
 from crm_core.batching import batches
 from customers.models import ConsentRecord, Contact
 from customers.search import contacts_matching
-from customers.services import BULK_BATCH, activity_record, contacts_trash
+from customers.services import activity_record, contacts_trash
 
 __all__ = [
     "Erased",
@@ -81,7 +81,7 @@ def _locked_batches(contacts: QuerySet[Contact], *fields: str) -> Iterator[list[
     The lock makes a concurrent restore or delete of the same contacts wait, so what a batch read is
     what it changes.
     """
-    return batches(contacts.select_for_update(of=("self",)).values_list("pk", *fields), size=BULK_BATCH)
+    return batches(contacts.select_for_update(of=("self",)).values_list("pk", *fields))
 
 
 def _dependents() -> list[ForeignObjectRel]:

@@ -5,7 +5,7 @@ from typing import Any
 from django import forms
 
 from crm_core import forms as crm_forms
-from customers.forms import email_field
+from crm_core.forms import email_field
 from customers.inbound import name_split
 from customers.models import Contact
 
@@ -17,15 +17,11 @@ HONEYPOT = "website"
 class WebsiteContactForm(forms.Form):
     """Name, email, message and an optional marketing consent, plus a honeypot field people never fill."""
 
-    name = crm_forms.CharField(
-        label="Name",
+    name = crm_forms.text_field(
+        "Name",
         # The name is split into first and last name, each stored in a field of this size.
-        max_length=NAME_PART_LIMIT * 2,
-        error_messages={
-            "required": "Enter your name",
-            "max_length": crm_forms.too_long_message("Name", NAME_PART_LIMIT * 2),
-            "null_characters_not_allowed": "Name contains a hidden control character; retype it",
-        },
+        limit=NAME_PART_LIMIT * 2,
+        required_message="Enter your name",
         widget=forms.TextInput(attrs={"autocomplete": "name"}),
     )
     email = email_field(
@@ -34,15 +30,8 @@ class WebsiteContactForm(forms.Form):
         help_text="We will reply to this address.",
         widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
-    # The limit is checked in clean_message rather than by max_length: browsers cut pasted text at a
-    # maxlength attribute without a word, and the error can say how long the message is.
-    message = forms.CharField(
-        label="Message",
-        error_messages={
-            "required": "Enter your message",
-            "null_characters_not_allowed": "Message contains a hidden control character; retype it",
-        },
-        widget=forms.Textarea(attrs={"rows": 8}),
+    message = crm_forms.text_field(
+        "Message", limit=MESSAGE_LIMIT, required_message="Enter your message", widget=forms.Textarea(attrs={"rows": 8})
     )
     consent = forms.BooleanField(
         label="Email me news and offers",
@@ -70,14 +59,6 @@ class WebsiteContactForm(forms.Form):
                 code="max_length",
             )
         return name
-
-    def clean_message(self) -> str:
-        message = self.cleaned_data["message"]
-        if len(message) > MESSAGE_LIMIT:
-            raise forms.ValidationError(
-                f"Message must be {MESSAGE_LIMIT:,} characters or fewer (it has {len(message):,})", code="max_length"
-            )
-        return message
 
     def submission(self) -> dict[str, Any]:
         """Return the cleaned values as contact_form_submit takes them."""

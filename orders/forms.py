@@ -8,8 +8,8 @@ from django.http import QueryDict
 from django.utils.html import format_html
 
 from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
+from crm_core.forms import country_code_cleaned, model_text_field, phone_cleaned
 from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
-from customers.forms import country_code_cleaned, model_text_field, phone_cleaned
 from orders.models import Order, OrderLine
 from orders.services import LineInput
 

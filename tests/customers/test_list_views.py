@@ -9,6 +9,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
+from crm_core import batching
 from crm_core.actors import SYSTEM
 from customers import services
 from customers.models import Activity, Contact, Stage
@@ -309,7 +310,7 @@ class TestBulkLabels:
 
 
 def test_bulk_services_work_in_batches_and_record_one_event_per_contact(monkeypatch):
-    monkeypatch.setattr(services, "BULK_BATCH", 2)
+    monkeypatch.setattr(batching, "BATCH_SIZE", 2)
     label = LabelFactory()
     contacts = [ContactFactory() for _ in range(5)]
     contacts[0].labels.add(label)

@@ -13,6 +13,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from companies.models import Company, Membership
+from crm_core import batching
 from crm_core.actors import SYSTEM, WEBSITE, Actor
 from customers import services, trash
 from customers.images import image_process
@@ -99,7 +100,7 @@ def test_trash_moves_live_contacts_with_one_moment_and_records_each():
 
 
 def test_trash_walks_the_selection_in_batches(monkeypatch):
-    monkeypatch.setattr(services, "BULK_BATCH", 3)
+    monkeypatch.setattr(batching, "BATCH_SIZE", 3)
     contacts = ContactFactory.create_batch(8)
     assert services.contacts_trash(contacts=Contact.objects.all(), actor=SYSTEM) == 8
     assert trashed_ids() == {contact.pk for contact in contacts}
@@ -244,7 +245,7 @@ def test_purge_trash_dry_run_deletes_nothing(settings):
 
 
 def test_purge_trash_commits_batch_by_batch(monkeypatch, settings):
-    monkeypatch.setattr("customers.management.commands.purge_trash.BULK_BATCH", 2)
+    monkeypatch.setattr(batching, "BATCH_SIZE", 2)
     ContactFactory.create_batch(5, deleted_at=timezone.now() - timedelta(days=40))
     out = io.StringIO()
     call_command("purge_trash", verbosity=2, stdout=out)

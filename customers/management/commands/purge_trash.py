@@ -14,7 +14,6 @@ from django.core.management.base import BaseCommand
 from crm_core.actors import SYSTEM
 from crm_core.batching import pk_batches
 from customers.models import Contact
-from customers.services import BULK_BATCH
 from customers.trash import Purged, contacts_purge, trash_cutoff
 
 
@@ -34,7 +33,7 @@ class Command(BaseCommand):
             return
         started = time.monotonic()
         total = Purged()
-        for ids in pk_batches(due, size=BULK_BATCH):
+        for ids in pk_batches(due):
             total += contacts_purge(contacts=due.filter(pk__in=ids), actor=SYSTEM)
             if verbosity > 1:
                 self.stdout.write(f"  {total.contacts:,} contacts deleted so far")
