@@ -6,7 +6,9 @@ changed and everything typed kept. These helpers read such a submission; the for
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any, Self
 
+from django import forms
 from django.http import QueryDict
 
 
@@ -84,3 +86,44 @@ def int_or_none(value: str | None) -> int | None:
         return int(value or "")
     except ValueError:
         return None
+
+
+class RowSetsForm(forms.Form):
+    """A form that carries row sets, each a formset in the attribute named by its prefix (self.phones …).
+
+    A subclass lists its ROW_SETS, builds each formset in __init__ (bound to the data, or from `rows`, the rows
+    as typed before a row was added or removed), and says in typed_initial which typed fields a row action keeps.
+    """
+
+    ROW_SETS: tuple[RowSet, ...] = ()
+    # True for a form that came back because a row was added or removed, not because it was saved.
+    row_action = False
+
+    @classmethod
+    def typed_initial(cls, data: QueryDict) -> dict[str, Any]:
+        """Return the form's own fields as typed, to show again after a row action."""
+        raise NotImplementedError
+
+    @classmethod
+    def with_row_action(cls, data: QueryDict, **kwargs: Any) -> Self | None:
+        """Return the form with a row added or removed, keeping what was typed; None for a plain save."""
+        action = row_action(data, cls.ROW_SETS)
+        if action is None:
+            return None
+        form = cls(initial=cls.typed_initial(data), rows=action.rows, **kwargs)
+        form.row_action = True
+        focus_row(getattr(form, action.row_set.prefix), action.row_set, action.focus)
+        return form
+
+    @property
+    def formsets(self) -> list[forms.BaseFormSet]:
+        return [getattr(self, row_set.prefix) for row_set in self.ROW_SETS]
+
+    @property
+    def has_errors(self) -> bool:
+        return bool(self.errors) or any(formset.total_error_count() for formset in self.formsets)
+
+    def is_valid(self) -> bool:
+        # Every part is validated, rows first, so every error shows at once.
+        rows_valid = [formset.is_valid() for formset in self.formsets]
+        return super().is_valid() and all(rows_valid)

@@ -17,9 +17,9 @@ from companies.models import Company, MembershipAccess
 from companies.selectors import companies_closest, companies_named, company_by_pk
 from companies.services import CompanyLink
 from crm_core import forms as crm_forms
-from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
-from crm_core.forms import country_code_cleaned, email_field, model_text_field, phone_cleaned
-from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
+from crm_core.formrows import RowSet, RowSetsForm, with_management_data
+from crm_core.forms import country_code_cleaned, email_field, model_text_field, phone_cleaned, phone_field
+from crm_core.phones import phone_display
 from customers.images import ContactImageField, ProcessedImage
 from customers.models import ActivityGroup, Contact, Label, LabelColour, PhoneNumber
 from customers.pending_images import PendingImageInvalid, pending_image_load
@@ -40,13 +40,7 @@ MAX_PHONES = 20
 class PhoneForm(forms.Form):
     """One row of the phone numbers: the number as typed, and an optional label."""
 
-    number = forms.CharField(
-        label="Phone number",
-        required=False,
-        max_length=MAX_TYPED_LENGTH,
-        error_messages={"max_length": FORMAT_MESSAGE, "null_characters_not_allowed": FORMAT_MESSAGE},
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel", "inputmode": "tel"}),
-    )
+    number = phone_field("Phone number", inputmode="tel")
     label = model_text_field("label", model=PhoneNumber)
 
     def clean_number(self) -> str:
@@ -258,10 +252,9 @@ COMPANY_ROWS = RowSet(
     "company",
     {"portal_access": MembershipAccess.INHERIT},
 )
-ROW_SETS = (PHONE_ROWS, COMPANY_ROWS)
 
 
-class ContactForm(forms.Form):
+class ContactForm(RowSetsForm):
     """Add or edit a contact: names, email, image, phone numbers, address, labels and companies.
 
     Phones and companies are formsets (self.phones, self.companies). Without JavaScript, "Add Another
@@ -269,6 +262,7 @@ class ContactForm(forms.Form):
     changed and everything typed kept (see ContactForm.with_row_action). With htmx only the rows swap.
     """
 
+    ROW_SETS = (PHONE_ROWS, COMPANY_ROWS)
     ADD_PHONE, REMOVE_PHONE = PHONE_ROWS.add, PHONE_ROWS.remove
     ADD_COMPANY, REMOVE_COMPANY = COMPANY_ROWS.add, COMPANY_ROWS.remove
 
@@ -318,8 +312,7 @@ class ContactForm(forms.Form):
         *,
         instance: Contact | None = None,
         initial: dict[str, Any] | None = None,
-        phone_rows: list[dict[str, str]] | None = None,
-        company_rows: list[dict[str, str]] | None = None,
+        rows: dict[str, list[dict[str, str]]] | None = None,
         memberships: Iterable[Any] = (),
         can_create_company: bool = False,
         label_options: list[Label] | None = None,
@@ -358,6 +351,8 @@ class ContactForm(forms.Form):
                 with_management_data(data, COMPANIES_PREFIX), prefix=COMPANIES_PREFIX, can_create=can_create_company
             )
             return
+        rows = rows or {}
+        phone_rows, company_rows = rows.get(PHONES_PREFIX), rows.get(COMPANIES_PREFIX)
         if phone_rows is None and instance is not None:
             phone_rows = [{"number": phone_display(p.number), "label": p.label} for p in instance.phone_list]
         if company_rows is None:
@@ -366,45 +361,28 @@ class ContactForm(forms.Form):
         self.companies = CompanyLinkFormSet(initial=company_rows, prefix=COMPANIES_PREFIX)
 
     @classmethod
-    def with_row_action(
-        cls, data: QueryDict, files: MultiValueDict | None = None, *, instance: Contact | None = None, **kwargs: Any
-    ) -> "ContactForm | None":
-        """Return the form with a phone or company row added or removed, keeping what was typed.
-
-        A valid image among the files becomes the form's fresh_image, to be kept aside. Return None for a plain save.
-        """
-        action = row_action(data, ROW_SETS)
-        if action is None:
-            return None
+    def typed_initial(cls, data: QueryDict) -> dict[str, Any]:
         initial = {
             column: data.get(column, "")
             for column in (*cls.CONTACT_FIELDS, "version", "pending_image", "remove_pending_image")
         }
         initial["labels"] = data.getlist("labels")
-        form = cls(
-            instance=instance,
-            initial=initial,
-            phone_rows=action.rows[PHONES_PREFIX] or [{}],
-            company_rows=action.rows[COMPANIES_PREFIX],
-            **kwargs,
-        )
-        form.row_action = True
-        focus_row(form.phones if action.row_set is PHONE_ROWS else form.companies, action.row_set, action.focus)
+        return initial
+
+    @classmethod
+    def with_row_action(
+        cls, data: QueryDict, files: MultiValueDict | None = None, **kwargs: Any
+    ) -> "ContactForm | None":
+        """Return the form with a phone or company row added or removed, keeping what was typed.
+
+        A valid image among the files becomes the form's fresh_image, to be kept aside. Return None for a plain save.
+        """
+        form = super().with_row_action(data, **kwargs)
         # Not a save, so a refused image shows no error: it is simply not kept, and the page offers + Add.
-        if files is not None and len(files.getlist("image")) == 1:
+        if form is not None and files is not None and len(files.getlist("image")) == 1:
             with contextlib.suppress(forms.ValidationError):
                 form.fresh_image = form.fields["image"].clean(files["image"])
         return form
-
-    row_action = False
-
-    @property
-    def formsets(self) -> list[forms.BaseFormSet]:
-        return [self.phones, self.companies]
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors) or any(formset.total_error_count() for formset in self.formsets)
 
     @property
     def kept_token(self) -> str:
@@ -432,12 +410,6 @@ class ContactForm(forms.Form):
             self.data = self.data.copy()
             self.data["pending_image"] = token
             self.data.pop("remove_pending_image", None)
-
-    def is_valid(self) -> bool:
-        # Every part is validated, so every error shows at once.
-        phones_valid = self.phones.is_valid()
-        companies_valid = self.companies.is_valid()
-        return super().is_valid() and phones_valid and companies_valid
 
     def clean_email(self) -> str:
         email = self.cleaned_data["email"]

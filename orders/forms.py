@@ -7,9 +7,9 @@ from django import forms
 from django.http import QueryDict
 from django.utils.html import format_html
 
-from crm_core.formrows import RowSet, focus_row, row_action, with_management_data
-from crm_core.forms import country_code_cleaned, model_text_field, phone_cleaned
-from crm_core.phones import FORMAT_MESSAGE, MAX_TYPED_LENGTH, phone_display
+from crm_core.formrows import RowSet, RowSetsForm, with_management_data
+from crm_core.forms import country_code_cleaned, model_text_field, phone_cleaned, phone_field
+from crm_core.phones import phone_display
 from orders.models import Order, OrderLine
 from orders.services import LineInput
 
@@ -100,21 +100,16 @@ LineFormSet = forms.formset_factory(
 )
 
 
-class DraftOrderForm(forms.Form):
+class DraftOrderForm(RowSetsForm):
     """The buyer details and lines of a draft order (lines are a formset in self.lines)."""
 
+    ROW_SETS = (LINE_ROWS,)
     ADD_LINE, REMOVE_LINE = LINE_ROWS.add, LINE_ROWS.remove
     PLACE = "place"
 
     buyer_first_name = model_text_field("buyer_first_name", model=Order, label="First name")
     buyer_last_name = model_text_field("buyer_last_name", model=Order, label="Last name")
-    buyer_phone = forms.CharField(
-        label="Phone number",
-        required=False,
-        max_length=MAX_TYPED_LENGTH,
-        error_messages={"max_length": FORMAT_MESSAGE, "null_characters_not_allowed": FORMAT_MESSAGE},
-        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "tel"}),
-    )
+    buyer_phone = phone_field("Phone number")
     address_line1 = model_text_field("address_line1", model=Order)
     address_line2 = model_text_field("address_line2", model=Order)
     city = model_text_field("city", model=Order)
@@ -142,7 +137,7 @@ class DraftOrderForm(forms.Form):
         *,
         order: Order,
         initial: dict[str, Any] | None = None,
-        line_rows: list[dict[str, Any]] | None = None,
+        rows: dict[str, list[dict[str, Any]]] | None = None,
     ) -> None:
         self.order = order
         if initial is None:
@@ -153,6 +148,7 @@ class DraftOrderForm(forms.Form):
         if data is not None:
             self.lines = LineFormSet(with_management_data(data, LINES_PREFIX), prefix=LINES_PREFIX)
             return
+        line_rows = (rows or {}).get(LINES_PREFIX)
         if line_rows is None:
             line_rows = [
                 {"name": line.name, "sku": line.sku, "quantity": line.quantity, "unit_price": line.unit_price}
@@ -161,27 +157,8 @@ class DraftOrderForm(forms.Form):
         self.lines = LineFormSet(initial=line_rows or [{"quantity": 1}], prefix=LINES_PREFIX)
 
     @classmethod
-    def with_row_action(cls, data: QueryDict, *, order: Order) -> "DraftOrderForm | None":
-        """Return the form with a line added or removed, keeping what was typed; None for a save."""
-        action = row_action(data, [LINE_ROWS])
-        if action is None:
-            return None
-        initial = {name: data.get(name, "") for name in (*cls.BUYER_FIELDS, "shipping", "tax")}
-        form = cls(order=order, initial=initial, line_rows=action.rows[LINES_PREFIX] or [{"quantity": 1}])
-        focus_row(form.lines, LINE_ROWS, action.focus)
-        return form
-
-    @property
-    def formsets(self) -> list[forms.BaseFormSet]:
-        return [self.lines]
-
-    @property
-    def has_errors(self) -> bool:
-        return bool(self.errors) or bool(self.lines.total_error_count())
-
-    def is_valid(self) -> bool:
-        lines_valid = self.lines.is_valid()
-        return super().is_valid() and lines_valid
+    def typed_initial(cls, data: QueryDict) -> dict[str, Any]:
+        return {name: data.get(name, "") for name in (*cls.BUYER_FIELDS, "shipping", "tax")}
 
     def clean_buyer_phone(self) -> str:
         return phone_cleaned(self.cleaned_data["buyer_phone"])
