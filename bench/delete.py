@@ -40,7 +40,7 @@ from companies.models import Membership  # noqa: E402
 from crm_core.actors import SYSTEM  # noqa: E402
 from customers.models import Activity, ConsentRecord, Contact, PhoneNumber, SuggestedUpdate  # noqa: E402
 from customers.services import contacts_trash  # noqa: E402
-from customers.trash import contacts_purge  # noqa: E402
+from customers.services.trash import contacts_purge  # noqa: E402
 from orders.models import Order  # noqa: E402
 
 TIMED = 5
@@ -53,7 +53,7 @@ class Rollback(Exception):
 def main() -> None:
     setup_test_environment(debug=False)
     # contacts_purge logs each purge; a bench runs dozens.
-    logging.getLogger("customers.trash").setLevel(logging.WARNING)
+    logging.getLogger("customers.services.trash").setLevel(logging.WARNING)
     client = Client()
     client.force_login(superuser())
     contacts = Contact.objects.live().count()

@@ -73,7 +73,7 @@ from bench.order_sync import PRODUCTS  # noqa: E402
 from customers.filters import _start_of  # noqa: E402
 from customers.models import Contact, Label  # noqa: E402
 from customers.services import SYSTEM  # noqa: E402
-from customers.trash import contacts_purge  # noqa: E402
+from customers.services.trash import contacts_purge  # noqa: E402
 from orders.models import Order, OrderLine  # noqa: E402
 from orders.payload import placed_order_from_payload  # noqa: E402
 from orders.services import order_sync_placed  # noqa: E402

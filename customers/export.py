@@ -23,8 +23,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.db import DatabaseError
 from django.db.models import QuerySet
 from django.utils import timezone
 
@@ -40,6 +38,7 @@ from customers.models import (
     Stage,
 )
 from customers.selectors import EXPORT_BATCH_SIZE, contacts_for_export
+from customers.services.export import export_log_finish
 
 logger = logging.getLogger(__name__)
 
@@ -244,24 +243,6 @@ def export_filename(*, today: date | None = None) -> str:
     return f"contacts-{(today or timezone.localdate()).isoformat()}.csv"
 
 
-def export_log_start(
-    *, user: AbstractBaseUser | None, scope: str, columns: str, selection: dict[str, Any]
-) -> ExportLog:
-    """Record that an export begins: who, when, which selection and columns; the stream adds the rows."""
-    # Written here rather than in services.py because the stream itself completes the entry.
-    return ExportLog.objects.create(
-        user=user, scope=scope, columns=columns, filters={**selection, "finished": False}, row_count=0
-    )
-
-
-def _export_log_finish(log: ExportLog, *, rows: int, finished: bool) -> None:
-    try:
-        ExportLog.objects.filter(pk=log.pk).update(row_count=rows, filters={**log.filters, "finished": finished})
-    except DatabaseError:
-        # The stream's own error (if any) is the one to report; the entry keeps its start.
-        logger.exception("Could not record the row count of export %s", log.pk)
-
-
 def _drain(buffer: io.StringIO) -> str:
     text = buffer.getvalue()
     buffer.seek(0)
@@ -300,4 +281,4 @@ def export_csv(
         finished = True
     finally:
         if log is not None:
-            _export_log_finish(log, rows=rows, finished=finished)
+            export_log_finish(log, rows=rows, finished=finished)

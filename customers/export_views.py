@@ -23,10 +23,11 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.pagination import RowCount, count_rows
 from customers import selectors
-from customers.export import COLUMN_CHOICES, FULL, NOTHING_TO_EXPORT, export_csv, export_filename, export_log_start
+from customers.export import COLUMN_CHOICES, FULL, NOTHING_TO_EXPORT, export_csv, export_filename
 from customers.filters import ContactFilter, filter_params
 from customers.models import Contact
 from customers.selection import SCOPE_MATCHING, SCOPE_SELECTED, ContactSelection, EmptySelection, posted_filters
+from customers.services.export import export_log_start
 
 SCOPE_ALL = "all"
 # How ExportLog names each scope.

@@ -1,4 +1,4 @@
-"""The Send message form: it validates; customers.messaging sends."""
+"""The Send message form: it validates; customers.services.messaging sends."""
 
 import unicodedata
 from typing import Any
@@ -6,8 +6,8 @@ from typing import Any
 from django import forms
 
 from crm_core import forms as crm_forms
-from customers.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
 from customers.models import Contact
+from customers.services.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
 
 
 class MessageForm(forms.Form):

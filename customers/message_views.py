@@ -9,8 +9,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
 from crm_core.actors import Actor
-from customers import messaging, selectors
+from customers import selectors
 from customers.message_forms import MessageForm
+from customers.services import messaging
 
 
 # Sending writes to the contact's activity log and speaks for the business, so it takes the right to change

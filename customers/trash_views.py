@@ -27,11 +27,11 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm_core.actors import Actor
 from crm_core.forms import search_read
-from customers import selectors, services, trash
+from customers import selectors, services
 from customers.models import Contact
 from customers.search import MAX_TERM_LENGTH
 from customers.selection import SCOPE_MATCHING, ContactSelection, EmptySelection, posted_filters
-from orders.services import orders_buyer_erase
+from customers.services import trash
 
 # The confirmation names this many of the selected contacts, then says how many more there are.
 NAMES_SHOWN = 5
@@ -238,9 +238,7 @@ def contact_erase(request: HttpRequest, pk: int) -> HttpResponse:
     contact = get_object_or_404(selectors.contacts_live(), pk=pk)
     form = ContactEraseForm(request.POST or None, contact=contact)
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic():
-            erased = trash.contact_erase(contact=contact, actor=Actor.staff(request.user))
-            orders_buyer_erase(contact=erased.contact)
+        erased = trash.contact_erase(contact=contact, actor=Actor.staff(request.user))
         messages.success(request, "Personal data erased. The orders are kept with their totals.")
         return redirect(erased.contact)
     return render(request, "customers/contact_confirm_erase.html", {"contact": contact, "form": form})

@@ -1,4 +1,4 @@
-"""The public contact form on the website. It validates; customers.inbound writes."""
+"""The public contact form on the website. It validates; customers.services.website writes."""
 
 from typing import Any
 
@@ -6,8 +6,8 @@ from django import forms
 
 from crm_core import forms as crm_forms
 from crm_core.forms import email_field
-from customers.inbound import name_split
 from customers.models import Contact
+from customers.services.website import name_split
 
 NAME_PART_LIMIT = Contact._meta.get_field("first_name").max_length
 MESSAGE_LIMIT = 5000

@@ -11,7 +11,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods, require_safe
 
 from crm_core.client import client_address
-from customers.inbound import contact_form_submit
+from customers.services.website import contact_form_submit
 from customers.website_forms import WebsiteContactForm
 
 RATE_LIMIT_MESSAGE = "Too many messages from your network. Try again in a few minutes."

@@ -27,7 +27,7 @@ from customers.services import (
     contact_promote_to_customer,
     contact_sync_details,
 )
-from customers.trash import ERASED_EMAIL
+from customers.services.trash import ERASED_EMAIL
 from orders.models import DeliverySource, Order, OrderConflict, OrderLine, OrderStatus
 
 logger = logging.getLogger(__name__)
@@ -475,7 +475,7 @@ def order_unread_described(*, unread: Sequence[UnreadDetail], source_reference: 
 def orders_buyer_erase(*, contact: Contact) -> int:
     """Remove the buyer's personal data from an erased contact's orders; return how many orders were kept.
 
-    A privacy request (customers.trash.contact_erase): the name, phone and address of the snapshot go and
+    A privacy request (customers.services.trash.contact_erase): the name, phone and address of the snapshot go and
     the email becomes the contact's placeholder; number, status, lines, totals and dates stay for the accounts.
     Later deliveries that differed go: they hold the buyer's data as sent and as it was stored.
     """

@@ -9,9 +9,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm_core.actors import SHOP, SYSTEM, Actor
-from customers.inbound import contact_form_submit
 from customers.models import ConsentChannel, ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
 from customers.services import consent_record, contacts_trash
+from customers.services.website import contact_form_submit
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db

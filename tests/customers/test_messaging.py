@@ -18,8 +18,8 @@ from django.utils import timezone
 
 from crm_core.actors import SYSTEM, Actor
 from customers.message_forms import MessageForm
-from customers.messaging import MessageStatus, failure_reason, message_send, message_text
 from customers.models import Activity, ActivityKind
+from customers.services.messaging import MessageStatus, failure_reason, message_send, message_text
 from tests.factories import ContactFactory, UserFactory
 from tests.naughty import NAUGHTY_STRINGS
 

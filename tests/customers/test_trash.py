@@ -15,10 +15,11 @@ from django.utils import timezone
 from companies.models import Company, Membership
 from crm_core import batching
 from crm_core.actors import SYSTEM, WEBSITE, Actor
-from customers import services, trash
+from customers import services
 from customers.images import image_process
 from customers.models import Activity, ConsentRecord, ConsentSource, ConsentState, Contact, Label, PhoneNumber, Stage
 from customers.search import SQLITE_SEARCH_TABLE, contacts_matching
+from customers.services import trash
 from orders.models import Order, OrderLine
 from tests.factories import (
     CompanyFactory,

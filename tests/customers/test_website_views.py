@@ -13,8 +13,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_form
 
-from customers.inbound import contact_form_submit
 from customers.models import Activity, ConsentRecord, Contact, Source
+from customers.services.website import contact_form_submit
 from customers.website_forms import WebsiteContactForm
 from customers.website_views import RATE_LIMIT_MESSAGE, submission_allowed
 from tests.factories import ContactFactory

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from crm_core.actors import SYSTEM
 from customers.models import Contact, Source, Stage, SuggestedUpdate
-from customers.trash import contact_erase
+from customers.services.trash import contact_erase
 from orders.models import DeliverySource, Order, OrderConflict, OrderLine
 from orders.services import LineInput, PlacedOrderInput, order_sync_placed, orders_buyer_erase
 from tests.factories import ContactFactory

@@ -15,10 +15,11 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.http import QueryDict
 
-from customers.export import COLUMN_SETS, FULL, NOTHING_TO_EXPORT, export_csv, export_log_start
+from customers.export import COLUMN_SETS, FULL, NOTHING_TO_EXPORT, export_csv
 from customers.filters import FILTER_PARAMS, ContactFilter, filter_params
 from customers.selection import ContactSelection
 from customers.selectors import contacts_live
+from customers.services.export import export_log_start
 
 SCOPE_ALL, SCOPE_FILTER = "all", "filter"
 # Parameters of the list's address that say how it is sorted and paged, not which contacts match.

@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand
 from crm_core.actors import SYSTEM
 from crm_core.batching import pk_batches
 from customers.models import Contact
-from customers.trash import Purged, contacts_purge, trash_cutoff
+from customers.services.trash import Purged, contacts_purge, trash_cutoff
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 """The Trash, purging and erasure: what happens to contacts after "Delete", and on a privacy request.
 
-- Delete moves contacts to the Trash (`contacts_trash`, in customers.services with the other writes it
-  builds on): they leave the list, search and exports at once and can be restored for TRASH_DAYS days.
+- Delete moves contacts to the Trash (`contacts_trash`): they leave the list, search and exports at once and
+  can be restored for TRASH_DAYS days.
 - Purge deletes trashed contacts for good: `manage.py purge_trash` once TRASH_DAYS have passed, or
   "Delete permanently" on the Trash page. Orders are kept, unlinked from the person, with their snapshot.
 - Erasure (a privacy request) removes the person's data at once and leaves an anonymous shell that keeps
@@ -30,16 +30,20 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from crm_core.actors import Actor
-from crm_core.batching import batches
+from crm_core.batching import batches, pk_batches
 from customers.models import ConsentRecord, Contact
 from customers.search import contacts_matching
-from customers.services import activity_record, contacts_trash
+from customers.selectors import contact_live_by_email
+from customers.services.records import activity_record
+from customers.signals import contact_erased
 
 __all__ = [
+    "EmailTaken",
     "Erased",
     "Purged",
     "Restored",
     "contact_erase",
+    "contact_restore",
     "contacts_in_trash",
     "contacts_purge",
     "contacts_restore",
@@ -127,6 +131,46 @@ def _files_delete_on_commit(names: list[str], using: str) -> None:
     if names:
         storage = Contact._meta.get_field("image").storage
         transaction.on_commit(lambda: _files_delete(storage, names), using=using)
+
+
+# ---------- Delete ----------
+
+
+@transaction.atomic
+def contacts_trash(*, contacts: QuerySet[Contact], actor: Actor, at: datetime | None = None) -> int:
+    """Move live contacts to the Trash, from where they can be restored for 30 days; return how many moved.
+
+    Every contact of one call gets the same deleted_at (`at`, now by default), so that moment names the
+    move for an Undo (customers.services.trash.contacts_restore). Contacts are taken in primary-key batches, each
+    locked, updated and recorded in a fixed number of statements, so a million never sit in memory.
+    """
+    at = at or timezone.now()
+    moved = 0
+    for batch in pk_batches(contacts.live().select_for_update(of=("self",))):
+        Contact.objects.filter(pk__in=batch).update(deleted_at=at)
+        activity_record(contact_ids=batch, event="trashed", actor=actor, body="Moved to the Trash")
+        moved += len(batch)
+    return moved
+
+
+class EmailTaken(Exception):
+    """A live contact already uses the email of the contact being restored."""
+
+    def __init__(self, existing: Contact) -> None:
+        super().__init__(f"{existing.email} belongs to contact {existing.pk}")
+        self.existing = existing
+
+
+@transaction.atomic
+def contact_restore(*, contact: Contact, actor: Actor) -> Contact:
+    """Bring a contact back from the Trash; refuse with EmailTaken if a live contact now has its email."""
+    existing = contact_live_by_email(email=contact.email)
+    if existing is not None:
+        raise EmailTaken(existing)
+    contact.deleted_at = None
+    contact.save(update_fields=["deleted_at", "updated_at"])
+    activity_record(contact=contact, event="restored", actor=actor, body="Restored from the Trash")
+    return contact
 
 
 # ---------- Restore (Undo) ----------
@@ -249,9 +293,9 @@ def contact_erase(*, contact: Contact, actor: Actor) -> Erased:
     contact is deleted (phones, notes and the rest of the activity log, suggested updates, label and
     company links), except rows kept for their legal basis: consent records keep their states and times
     without the free text of how consent was collected, and the orders stay linked with their totals. The
-    orders' buyer snapshot belongs to the orders app (orders.services.orders_buyer_erase), which the view
-    calls in the same transaction. The audit entry, an "erased" event, says who, when and how many rows
-    went, and nothing personal.
+    orders' buyer snapshot belongs to the orders app, which this app does not import: it removes it on the
+    contact_erased signal, sent in the same transaction (customers.signals). The audit entry, an "erased"
+    event, says who, when and how many rows went, and nothing personal.
     """
     using = router.db_for_write(Contact)
     contact = Contact.objects.select_for_update().get(pk=contact.pk)
@@ -285,6 +329,7 @@ def contact_erase(*, contact: Contact, actor: Actor) -> Erased:
             "updated_at",
         ]
     )
+    contact_erased.send(sender=Contact, contact=contact)
     _files_delete_on_commit(files, using)
     activity_record(
         contact=contact,

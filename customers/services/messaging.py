@@ -34,7 +34,7 @@ from django.db import models, transaction
 
 from crm_core.actors import Actor
 from customers.models import Activity, Contact
-from customers.services import activity_record
+from customers.services.records import activity_record
 
 logger = logging.getLogger(__name__)
 

@@ -6,7 +6,9 @@ from django.utils import timezone
 from crm_core.actors import WEBSITE
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source
 from customers.selectors import contact_live_by_email
-from customers.services import activity_record, consent_record, contact_create
+from customers.services.consent import consent_record
+from customers.services.contacts import contact_create
+from customers.services.records import activity_record
 
 CONSENT_COLLECTED_HOW = "Ticked the marketing box on the website contact form"
 
