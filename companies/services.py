@@ -2,6 +2,7 @@
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -9,7 +10,13 @@ from companies.models import Company, CompanyAccess, Membership, MembershipAcces
 from companies.selectors import companies_named, memberships_for_contact
 from crm_core.actors import Actor
 from customers.models import Contact
-from customers.services import activity_record, contacts_search_refresh, contacts_version_move
+from customers.services import (
+    activity_record,
+    contact_create,
+    contact_update,
+    contacts_search_refresh,
+    contacts_version_move,
+)
 
 
 @transaction.atomic
@@ -173,3 +180,28 @@ def contact_memberships_set(*, contact: Contact, links: Sequence[CompanyLink], a
             membership_set_access(membership=current[company_id], portal_access=access, actor=actor)
         else:
             membership_add(contact=contact, company=company, portal_access=access, actor=actor)
+
+
+@transaction.atomic
+def contact_create_with_companies(*, links: Sequence[CompanyLink], actor: Actor, **details: Any) -> Contact:
+    """Add a contact and link it to its companies, all or nothing: the contact form's save.
+
+    `details` are customers.services.contact_create's. Raises CompanyNotFound for a company gone since the form
+    found it, and IntegrityError for an email a concurrent request took; either way nothing is saved.
+    """
+    contact = contact_create(actor=actor, **details)
+    contact_memberships_set(contact=contact, links=links, actor=actor)
+    return contact
+
+
+@transaction.atomic
+def contact_update_with_companies(
+    *, contact: Contact, links: Sequence[CompanyLink], actor: Actor, **changes: Any
+) -> None:
+    """Save an edited contact and its company links, all or nothing: the contact form's save.
+
+    `changes` are customers.services.contact_update's; it raises ContactChanged for a stale form, and the errors
+    of contact_create_with_companies.
+    """
+    contact_update(contact=contact, actor=actor, **changes)
+    contact_memberships_set(contact=contact, links=links, actor=actor)

@@ -4,7 +4,7 @@ from django.urls import include, path
 from django.views.generic import RedirectView
 
 from contacts_crm.signin import LoginView
-from customers import website_views
+from customers.views import website as website_views
 from orders import webhooks
 
 urlpatterns = [

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from companies.models import Company, Membership
-from customers import forms as customer_forms
+from customers.forms import contact_rows as customer_forms
 from customers.models import Activity, Contact
 from tests.customers.test_contact_form_views import form_data
 from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, staff_without_add_company

@@ -21,7 +21,6 @@ from hypothesis import strategies as st
 
 from companies.models import CompanyAccess, MembershipAccess
 from customers.export import COLUMN_SETS, FORMULA_CHARACTERS, FORMULA_STARTS, FULL, SHOPIFY, cell, export_csv
-from customers.export_views import contact_export
 from customers.models import (
     ConsentChannel,
     ConsentRecord,
@@ -33,6 +32,7 @@ from customers.models import (
     Stage,
 )
 from customers.selectors import contacts_for_export, contacts_live
+from customers.views.export import contact_export
 from tests.factories import (
     CompanyFactory,
     ContactFactory,

@@ -17,7 +17,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm_core.actors import SYSTEM, Actor
-from customers.message_forms import MessageForm
+from customers.forms.messaging import MessageForm
 from customers.models import Activity, ActivityKind
 from customers.services.messaging import MessageStatus, failure_reason, message_send, message_text
 from tests.factories import ContactFactory, UserFactory

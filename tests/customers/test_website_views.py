@@ -13,10 +13,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.django import from_form
 
+from customers.forms.website import WebsiteContactForm
 from customers.models import Activity, ConsentRecord, Contact, Source
 from customers.services.website import contact_form_submit
-from customers.website_forms import WebsiteContactForm
-from customers.website_views import RATE_LIMIT_MESSAGE, submission_allowed
+from customers.views.website import RATE_LIMIT_MESSAGE, submission_allowed
 from tests.factories import ContactFactory
 from tests.naughty import NAUGHTY_STRINGS
 

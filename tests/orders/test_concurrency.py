@@ -150,7 +150,7 @@ def test_a_staff_edit_overlapping_an_order_keeps_the_orders_totals(database, mon
     from django.core.management import call_command
     from django.test import Client
 
-    from customers import views
+    from customers.views import contacts as views
     from tests.factories import UserFactory
     from tests.orders.test_webhooks import SECRET, post
 

@@ -10,7 +10,6 @@ and gets the file, streamed (customers/export.py).
 from dataclasses import dataclass
 from typing import Any
 
-from django import forms
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
@@ -23,34 +22,15 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.pagination import RowCount, count_rows
 from customers import selectors
-from customers.export import COLUMN_CHOICES, FULL, NOTHING_TO_EXPORT, export_csv, export_filename
+from customers.export import FULL, NOTHING_TO_EXPORT, export_csv, export_filename
 from customers.filters import ContactFilter, filter_params
+from customers.forms.export import SCOPE_ALL, ExportForm
 from customers.models import Contact
 from customers.selection import SCOPE_MATCHING, SCOPE_SELECTED, ContactSelection, EmptySelection, posted_filters
 from customers.services.export import export_log_start
 
-SCOPE_ALL = "all"
 # How ExportLog names each scope.
 LOG_SCOPES = {SCOPE_SELECTED: "selected", SCOPE_MATCHING: "filter", SCOPE_ALL: "all"}
-
-
-class ExportForm(forms.Form):
-    scope = forms.ChoiceField(
-        label="Contacts to export",
-        choices=[(SCOPE_SELECTED, "Selected"), (SCOPE_MATCHING, "Matching"), (SCOPE_ALL, "All")],
-        widget=forms.RadioSelect,
-        error_messages={
-            "required": "Choose which contacts to export",
-            "invalid_choice": "Choose which contacts to export",
-        },
-    )
-    columns = forms.ChoiceField(
-        label="Columns",
-        choices=COLUMN_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages={"required": "Choose the columns", "invalid_choice": "Choose the columns"},
-    )
-    bom = forms.BooleanField(label="Add a byte-order mark (for Excel)", required=False)
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ from django.views.decorators.http import require_http_methods
 
 from crm_core.actors import Actor
 from customers import selectors
-from customers.message_forms import MessageForm
+from customers.forms.messaging import MessageForm
 from customers.services import messaging
 
 

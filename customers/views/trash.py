@@ -9,7 +9,6 @@ that many, nothing moves and the confirmation is shown again with the new count.
 
 from datetime import datetime
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from crm_core.actors import Actor
 from crm_core.forms import search_read
 from customers import selectors, services
+from customers.forms.trash import ContactEraseForm
 from customers.models import Contact
 from customers.search import MAX_TERM_LENGTH
 from customers.selection import SCOPE_MATCHING, ContactSelection, EmptySelection, posted_filters
@@ -205,31 +205,6 @@ def trash_purge(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("customers:trash")
     context = {"contact": contact, "days_left": trash.purge_days_left(deleted_at=contact.deleted_at)}
     return render(request, "customers/contact_confirm_purge.html", context)
-
-
-class ContactEraseForm(forms.Form):
-    """Erasure cannot be undone, so it is confirmed by typing the contact's email address."""
-
-    email = forms.CharField(label="Email address", max_length=254, strip=True)
-
-    def __init__(self, *args, contact: Contact, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.contact = contact
-        self.fields["email"].help_text = f"Type {contact.email} to confirm"
-        self.fields["email"].widget.attrs.update(autocomplete="off", spellcheck="false")
-        self.fields["email"].error_messages.update(
-            required=f"Type the email address {contact.email} to confirm",
-            max_length=f"Type the email address {contact.email} to confirm",
-            null_characters_not_allowed=f"Type the email address {contact.email} to confirm",
-        )
-
-    def clean_email(self) -> str:
-        typed = self.cleaned_data["email"]
-        if typed.lower() != self.contact.email.strip().lower():
-            raise forms.ValidationError(
-                f"The email address does not match. Type {self.contact.email} to confirm", code="mismatch"
-            )
-        return typed
 
 
 @permission_required("customers.erase_contact", raise_exception=True)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from crm_core.actors import Actor
 from customers import selectors, services
-from customers.consent_forms import ConsentForm
+from customers.forms.consent import ConsentForm
 from customers.models import ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
 
 # The states a one-click unsubscribe applies to; from any other there is nothing to withdraw.
