@@ -1,0 +1,40 @@
+"""Reads of labels: all of them, with their live contact counts, by name, and those a contact lacks."""
+
+from django.db.models import Count, Q, QuerySet, Value
+from django.db.models.functions import Lower
+
+from customers.models import (
+    Contact,
+    Label,
+)
+
+
+def labels_all() -> list[Label]:
+    """Return every label by name, for pickers: the list's filter panel and its bulk bar."""
+    return list(Label.objects.order_by(Lower("name"), "pk"))
+
+
+def labels_with_contact_counts() -> QuerySet[Label]:
+    """Return every label by name, each with how many contacts outside the trash have it, in one query."""
+    return Label.objects.annotate(
+        contact_count=Count("contacts", filter=Q(contacts__deleted_at__isnull=True))
+    ).order_by(Lower("name"), "pk")
+
+
+def labels_named(*, name: str) -> QuerySet[Label]:
+    """Return the label called name in any letter case (at most one).
+
+    Both sides are lower-cased by the database with the expression its unique constraint uses, so this
+    finds exactly the label that would make an insert of name fail.
+    """
+    return Label.objects.alias(name_lower=Lower("name")).filter(name_lower=Lower(Value(name.strip())))
+
+
+def label_by_name(*, name: str) -> Label | None:
+    """Return the label called name in any letter case, or None."""
+    return labels_named(name=name).first()
+
+
+def labels_not_on_contact(*, contact: Contact) -> QuerySet[Label]:
+    """Return the labels the contact does not have yet, by name."""
+    return Label.objects.exclude(contacts=contact).order_by(Lower("name"), "pk")

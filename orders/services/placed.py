@@ -1,0 +1,154 @@
+"""A placed order from the shop (webhook or import): the buyer found or created by email, the order stored once."""
+
+import logging
+from collections.abc import Sequence
+from dataclasses import asdict
+from decimal import Decimal
+
+from django.db import IntegrityError, transaction
+
+from crm_core.actors import SHOP, Actor
+from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source, Stage
+from customers.selectors import contact_live_by_email
+from customers.services import (
+    PhoneInput,
+    activity_record,
+    consent_record,
+    contact_create,
+    contact_orders_summary_add,
+    contact_promote_to_customer,
+    contact_sync_details,
+)
+from orders.models import DeliverySource, Order, OrderStatus
+from orders.services.conflicts import order_conflict_record
+from orders.services.inputs import PlacedOrderInput, SyncResult, UnreadDetail
+from orders.services.lines import line_totals, lines_create
+
+logger = logging.getLogger(__name__)
+
+
+# Two orders for one new email can race to create the contact; the loser retries and finds it.
+SYNC_ATTEMPTS = 3
+
+
+def order_sync_placed(
+    *, data: PlacedOrderInput, actor: Actor = SHOP, source: DeliverySource = DeliverySource.WEBHOOK
+) -> SyncResult:
+    """Record a placed order: find or create its contact by email, promote a lead, sync or suggest details.
+
+    Idempotent on the shop's order id: a replay returns the stored order and writes nothing; the same id
+    with other content keeps the stored order too, and is recorded as a conflict (order_conflict_record).
+    """
+    for attempt in range(1, SYNC_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                return _order_sync_placed_once(data=data, actor=actor, source=source)
+        except IntegrityError:
+            if attempt == SYNC_ATTEMPTS:
+                raise
+            logger.info("Order %s lost a race on attempt %s; retrying", data.shop_order_id, attempt)
+    raise AssertionError("unreachable")
+
+
+def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: DeliverySource) -> SyncResult:
+    existing = (
+        Order.objects.select_related("contact")
+        .prefetch_related("lines")
+        .filter(shop_order_id=data.shop_order_id)
+        .first()
+    )
+    if existing is not None:
+        conflict = order_conflict_record(order=existing, data=data, source=source)
+        return SyncResult(order=existing, contact=existing.contact, created=False, conflict=conflict)
+    reference = f"Order #{data.shop_order_id}"
+    details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
+    contact = contact_live_by_email(email=data.email)
+    if contact is None:
+        contact = contact_create(
+            email=data.email,
+            actor=actor,
+            stage=Stage.CUSTOMER,
+            source=Source.ORDER,
+            phones=[PhoneInput(number=data.phone)] if data.phone else [],
+            **details,
+        )
+    else:
+        # Lock the row before any write: syncs for one contact (or a staff edit) queue here, not deadlock.
+        contact = Contact.objects.select_for_update().get(pk=contact.pk)
+        contact_promote_to_customer(contact=contact, actor=actor, source_reference=reference)
+        contact_sync_details(
+            contact=contact, details=details, phone=data.phone, source_reference=reference, actor=actor
+        )
+    order = _order_create(data=data, contact=contact)
+    order_record_placed(order=order, contact=contact, actor=actor, accepts_marketing=data.accepts_marketing)
+    if data.unread:
+        activity_record(
+            contact=contact,
+            event="order_details_unread",
+            actor=actor,
+            body=order_unread_described(unread=data.unread, source_reference=reference),
+            data={"order": order.pk, "fields": [detail.field for detail in data.unread]},
+        )
+    return SyncResult(order=order, contact=contact, created=True)
+
+
+def order_record_placed(*, order: Order, contact: Contact, actor: Actor, accepts_marketing: bool = False) -> None:
+    """Count a placed order on its contact and put it on the timeline, with the buyer's consent if given."""
+    contact_orders_summary_add(contact=contact, amount=order.total, placed_at=order.placed_at)
+    activity_record(
+        contact=contact,
+        event="order_placed",
+        actor=actor,
+        body=f"Order {order.number} placed",
+        data={"order": order.pk, "total": str(order.total), "currency": order.currency},
+    )
+    if accepts_marketing:
+        consent_record(
+            contact=contact,
+            state=ConsentState.SUBSCRIBED,
+            source=ConsentSource.CHECKOUT,
+            given_at=order.placed_at,
+            collected_how=f"Ticked the marketing box at checkout (order {order.number})",
+            opt_in_level=OptInLevel.SINGLE,
+            actor=actor,
+        )
+
+
+def _order_create(*, data: PlacedOrderInput, contact: Contact) -> Order:
+    subtotal = sum(line_totals(data.lines), Decimal("0"))
+    order = Order.objects.create(
+        shop_order_id=data.shop_order_id,
+        status=OrderStatus.PLACED,
+        contact=contact,
+        buyer_email=data.email.strip(),
+        buyer_first_name=data.first_name,
+        buyer_last_name=data.last_name,
+        buyer_phone=data.phone,
+        currency=data.currency,
+        subtotal=subtotal,
+        shipping=data.shipping,
+        tax=data.tax,
+        total=subtotal + data.shipping + data.tax,
+        placed_at=data.placed_at,
+        buyer_unread=[asdict(detail) for detail in data.unread],
+        **data.address,
+    )
+    lines_create(order=order, lines=data.lines)
+    return order
+
+
+# A detail is quoted on the timeline only as far as anyone needs to recognise it; the order keeps it whole.
+UNREAD_SHOWN = 60
+
+
+def order_unread_described(*, unread: Sequence[UnreadDetail], source_reference: str) -> str:
+    """Return the timeline's one line for details an order carried that could not be read.
+
+    "Phone '0123' from Order #1001 could not be read", naming every such detail of the order.
+    """
+    quoted = []
+    for detail in unread:
+        value = detail.value if len(detail.value) <= UNREAD_SHOWN else detail.value[: UNREAD_SHOWN - 1] + "…"
+        quoted.append(f"{detail.label} '{value}'")
+    names = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + f" and {quoted[-1]}"
+    return f"{names} from {source_reference} could not be read"
