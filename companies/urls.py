@@ -1,3 +1,5 @@
+"""The companies app's addresses, under /companies/."""
+
 from django.urls import path
 
 from companies import views

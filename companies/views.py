@@ -1,3 +1,5 @@
+"""Companies' pages: the list, a company with its members and their Customer Portal permissions, add, edit, delete."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required

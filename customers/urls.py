@@ -1,3 +1,5 @@
+"""The contacts app's addresses, under /contacts/: the list, a contact and its parts, labels, export, the Trash."""
+
 from django.urls import path
 
 from customers.views import consent, contact_list, contacts, export, labels, messaging, notes, trash

@@ -1,3 +1,5 @@
+"""The orders app's addresses, under /orders/."""
+
 from django.urls import path
 
 from orders import views

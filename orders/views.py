@@ -1,3 +1,5 @@
+"""Orders' pages: the list, one order with its lines and conflicts, and the draft orders staff prepare."""
+
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
