@@ -197,7 +197,7 @@ def contact_create_with_companies(*, links: Sequence[CompanyLink], actor: Actor,
 @transaction.atomic
 def contact_update_with_companies(
     *, contact: Contact, links: Sequence[CompanyLink], actor: Actor, **changes: Any
-) -> None:
+) -> Contact:
     """Save an edited contact and its company links, all or nothing: the contact form's save.
 
     `changes` are customers.services.contact_update's; it raises ContactChanged for a stale form, and the errors
@@ -205,3 +205,4 @@ def contact_update_with_companies(
     """
     contact_update(contact=contact, actor=actor, **changes)
     contact_memberships_set(contact=contact, links=links, actor=actor)
+    return contact

@@ -1,7 +1,6 @@
 """Every write to the address book, by feature; views, forms, the admin, webhooks, jobs and commands call these.
 
-Each module holds one feature's writes. The names are gathered here so callers write `services.contact_create`
-whichever module it lives in.
+The names are gathered here so callers write `module.name` whichever file it lives in.
 """
 
 from customers.services.consent import (
@@ -10,7 +9,6 @@ from customers.services.consent import (
 from customers.services.contacts import (
     DERIVED_COLUMNS,
     DETAIL_FIELDS,
-    SEARCHED_FIELDS,
     ContactChanged,
     PhoneInput,
     contact_create,
@@ -59,8 +57,10 @@ from customers.services.notes import (
 )
 from customers.services.records import (
     SEARCH_REFRESH_BATCH,
+    SEARCHED_FIELDS,
     activity_entry,
     activity_record,
+    contact_search_refresh_if_found_by,
     contacts_search_refresh,
     contacts_version_move,
 )
@@ -70,7 +70,6 @@ from customers.services.suggestions import (
     suggestion_dismiss,
 )
 from customers.services.trash import (
-    ERASED_EMAIL,
     EmailTaken,
     Erased,
     Purged,
@@ -96,7 +95,6 @@ __all__ = [
     "CONSENT_COLLECTED_HOW",
     "DERIVED_COLUMNS",
     "DETAIL_FIELDS",
-    "ERASED_EMAIL",
     "EVENT",
     "LINE_BREAKS",
     "SEARCHED_FIELDS",
@@ -124,6 +122,7 @@ __all__ = [
     "contact_phone_add",
     "contact_promote_to_customer",
     "contact_restore",
+    "contact_search_refresh_if_found_by",
     "contact_sync_details",
     "contact_unlock",
     "contact_update",

@@ -19,14 +19,15 @@ from customers.models import (
     Stage,
 )
 from customers.services.labels import contact_labels_set
-from customers.services.records import activity_record, contacts_search_refresh, contacts_version_move
+from customers.services.records import (
+    activity_record,
+    contact_search_refresh_if_found_by,
+    contacts_search_refresh,
+    contacts_version_move,
+)
 
 # Editing any of these by hand locks the details against later orders.
 DETAIL_FIELDS = ("first_name", "last_name", "image", *Contact.ADDRESS_FIELDS)
-
-
-# A change to any of these changes what the contact is found by.
-SEARCHED_FIELDS = {"first_name", "last_name", "email", "phones"}
 
 
 @dataclass(frozen=True)
@@ -165,8 +166,7 @@ def contact_update(
         # Stored after the row is saved, so an email the database refuses leaves no new file behind.
         _image_store(contact=contact, image=image)
         contact.save(update_fields=["image", "image_thumbnail"])
-    if changed.keys() & SEARCHED_FIELDS:
-        contacts_search_refresh(contact_ids=[contact.pk])
+    contact_search_refresh_if_found_by(contact=contact, fields=changed)
     activity_record(
         contact=contact,
         event="edited",

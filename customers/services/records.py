@@ -63,6 +63,16 @@ def contacts_version_move(*, contact_ids: Iterable[int]) -> None:
 SEARCH_REFRESH_BATCH = 1000
 
 
+# A change to any of these changes what the contact is found by.
+SEARCHED_FIELDS = frozenset({"first_name", "last_name", "email", "phones"})
+
+
+def contact_search_refresh_if_found_by(*, contact: Contact, fields: Iterable[str]) -> None:
+    """Refresh the contact's search document if any of these changed fields is one it is found by."""
+    if SEARCHED_FIELDS.intersection(fields):
+        contacts_search_refresh(contact_ids=[contact.pk])
+
+
 def contacts_search_refresh(*, contact_ids: Iterable[int]) -> None:
     """Recompute the search document of these contacts from their name, email, phones and companies."""
     ids = list(dict.fromkeys(contact_ids))

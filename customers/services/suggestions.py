@@ -9,8 +9,8 @@ from customers.models import (
     SuggestedUpdate,
     SuggestionStatus,
 )
-from customers.services.contacts import SEARCHED_FIELDS, contact_phone_add
-from customers.services.records import activity_record, contacts_search_refresh
+from customers.services.contacts import contact_phone_add
+from customers.services.records import activity_record, contact_search_refresh_if_found_by
 
 
 @transaction.atomic
@@ -41,8 +41,7 @@ def contact_sync_details(
     for field, value in differing.items():
         setattr(contact, field, value)
     contact.save(update_fields=[*differing, "updated_at"])
-    if differing.keys() & SEARCHED_FIELDS:
-        contacts_search_refresh(contact_ids=[contact.pk])
+    contact_search_refresh_if_found_by(contact=contact, fields=differing)
     activity_record(
         contact=contact,
         event="details_synced",
@@ -70,8 +69,7 @@ def suggestion_accept(*, suggestion: SuggestedUpdate, actor: Actor) -> bool:
     else:
         setattr(contact, suggestion.field, suggestion.value)
         contact.save(update_fields=[suggestion.field, "updated_at"])
-        if suggestion.field in SEARCHED_FIELDS:
-            contacts_search_refresh(contact_ids=[contact.pk])
+        contact_search_refresh_if_found_by(contact=contact, fields=[suggestion.field])
     activity_record(
         contact=contact,
         event="suggestion_accepted",

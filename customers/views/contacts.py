@@ -1,5 +1,6 @@
 """One contact: its page, the add and edit forms, unlock, restore, its image, and suggested updates."""
 
+from collections.abc import Callable
 from pathlib import PurePosixPath
 
 from django.contrib import messages
@@ -92,28 +93,39 @@ def _kept_image_used(request: HttpRequest, form: ContactForm) -> None:
         pending_image_discard(token=form.kept_token, user_id=request.user.pk)
 
 
+def _saved(form: ContactForm, save: Callable[[], Contact]) -> Contact | None:
+    """Run the form's save and return the contact; a refusal the form can explain becomes its error, and None."""
+    try:
+        return save()
+    except services.ContactChanged as changed:
+        form.mark_stale(version=changed.updated_at)
+    except IntegrityError:
+        # Another request took the same email between our check and our write.
+        form.add_error("email", "A contact with this email was added a moment ago.")
+    except CompanyNotFound as missing:
+        # Deleted or renamed since the form found it.
+        form.company_missing(name=missing.name)
+    return None
+
+
 @permission_required("customers.add_contact", raise_exception=True)
 @require_http_methods(["GET", "POST"])
 def contact_create(request: HttpRequest) -> HttpResponse:
     form = _contact_form(request)
     if form.is_bound and form.is_valid():
         actor = Actor.staff(request.user)
-        try:
-            contact = contact_create_with_companies(
+        contact = _saved(
+            form,
+            lambda: contact_create_with_companies(
                 links=form.company_links(),
                 actor=actor,
                 phones=form.phone_inputs(),
                 labels=form.cleaned_data["labels"],
                 image=form.image_changes()["image"],
                 **form.contact_fields(),
-            )
-        except IntegrityError:
-            # Another request created the same email between our check and our insert.
-            form.add_error("email", "A contact with this email was added a moment ago.")
-        except CompanyNotFound as missing:
-            # Deleted or renamed since the form found it.
-            form.company_missing(name=missing.name)
-        else:
+            ),
+        )
+        if contact is not None:
             _kept_image_used(request, form)
             messages.success(request, f"{contact.display_name} added as a lead.")
             return redirect(contact)
@@ -127,8 +139,9 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
     form = _contact_form(request, contact)
     if form.is_bound and form.is_valid():
         actor = Actor.staff(request.user)
-        try:
-            contact_update_with_companies(
+        saved = _saved(
+            form,
+            lambda: contact_update_with_companies(
                 contact=contact,
                 links=form.company_links(),
                 actor=actor,
@@ -137,14 +150,9 @@ def contact_update(request: HttpRequest, pk: int) -> HttpResponse:
                 labels=form.cleaned_data["labels"],
                 **form.image_changes(),
                 **form.contact_fields(),
-            )
-        except services.ContactChanged as changed:
-            form.mark_stale(version=changed.updated_at)
-        except IntegrityError:
-            form.add_error("email", "A contact with this email was added a moment ago.")
-        except CompanyNotFound as missing:
-            form.company_missing(name=missing.name)
-        else:
+            ),
+        )
+        if saved is not None:
             _kept_image_used(request, form)
             messages.success(request, "Changes saved.")
             return redirect(contact)
