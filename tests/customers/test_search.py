@@ -87,7 +87,7 @@ class TestTheDocumentFollowsTheData:
         assert found("nia") == found("900555") == {"new@x.example"}
 
     def test_an_edit(self):
-        contact = ContactFactory(first_name="Old", email="edit@x.example")
+        contact = ContactFactory(first_name="Old", last_name="Lee", email="edit@x.example")
         services.contact_update(contact=contact, actor=SYSTEM, first_name="Newname")
         assert found("newname") == {"edit@x.example"}
         assert found("old ") == set()
