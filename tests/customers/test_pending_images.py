@@ -25,7 +25,7 @@ from customers.pending_images import (
     pending_image_load,
     pending_images_purge,
 )
-from tests.customers.test_contact_form_views import form_data
+from tests.customers.views.test_contacts_form import form_data
 from tests.factories import ContactFactory, UserFactory
 from tests.images import png_upload
 

@@ -1,68 +1,21 @@
+"""orders.services.conflicts: a replay writes nothing; an order id re-sent with other content is a conflict."""
+
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from datetime import timezone as tz
 from decimal import Decimal
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
 
 from crm_core.actors import SYSTEM
-from customers.models import Contact, Source, Stage, SuggestedUpdate
-from customers.services.trash import contact_erase
+from customers.models import Contact
 from orders.models import DeliverySource, Order, OrderConflict, OrderLine
-from orders.services import LineInput, PlacedOrderInput, order_sync_placed, orders_buyer_erase
-from tests.factories import ContactFactory
+from orders.services import order_sync_placed
+from tests.orders.support.services import MUG, PLACED_AT, TOWEL, full_order, placed, stored_order, write_statements
 
 pytestmark = pytest.mark.django_db
-
-
-def placed(shop_order_id="1001", email="ann@example.com", **overrides) -> PlacedOrderInput:
-    values = {
-        "shop_order_id": shop_order_id,
-        "email": email,
-        "placed_at": timezone.now(),
-        "first_name": "Ann",
-        "last_name": "Lee",
-        "lines": (LineInput(name="Mug", unit_price=Decimal("14.00"), quantity=2),),
-        "shipping": Decimal("4.95"),
-    }
-    return PlacedOrderInput(**{**values, **overrides})
-
-
-def test_a_new_email_creates_a_customer_with_the_order():
-    result = order_sync_placed(data=placed())
-    contact = result.contact
-    assert (contact.stage, contact.source, contact.orders_count) == (Stage.CUSTOMER, Source.ORDER, 1)
-    assert result.order.total == Decimal("32.95")
-    assert Contact.objects.get(pk=contact.pk).total_spent == Decimal("32.95")
-
-
-def test_a_case_variant_of_a_known_email_updates_the_same_contact():
-    first = order_sync_placed(data=placed("1", email="Ann@Example.com"))
-    second = order_sync_placed(data=placed("2", email=" ann@example.com", address={"city": "York"}))
-    assert first.contact.pk == second.contact.pk
-    assert Contact.objects.get().city == "York"
-
-
-def test_an_order_promotes_a_lead_to_customer():
-    lead = ContactFactory(email="ann@example.com", stage=Stage.LEAD)
-    order_sync_placed(data=placed())
-    lead.refresh_from_db()
-    assert lead.stage == Stage.CUSTOMER
-    assert lead.activities.filter(event="became_customer").exists()
-
-
-def test_locked_details_are_kept_and_the_order_becomes_suggestions():
-    ContactFactory(email="ann@example.com", first_name="Annie", details_locked=True)
-    order_sync_placed(data=placed(first_name="Ann"))
-    contact = Contact.objects.get()
-    assert contact.first_name == "Annie"
-    assert list(SuggestedUpdate.objects.order_by("field").values_list("field", "value")) == [
-        ("first_name", "Ann"),
-        ("last_name", "Lee"),
-    ]
 
 
 def test_replaying_an_order_writes_nothing():
@@ -71,34 +24,6 @@ def test_replaying_an_order_writes_nothing():
     assert again.created is False
     assert Order.objects.count() == 1
     assert Contact.objects.get().orders_count == 1
-
-
-PLACED_AT = datetime(2026, 3, 1, 9, 15, tzinfo=UTC)
-MUG = LineInput(name="Ceramic mug", sku="MUG-1", unit_price=Decimal("14.00"), quantity=2)
-TOWEL = LineInput(name="Tea towel", unit_price=Decimal("6.50"))
-
-
-def full_order(**overrides) -> PlacedOrderInput:
-    """Return an order with every compared field set."""
-    values = {
-        "placed_at": PLACED_AT,
-        "currency": "EUR",
-        "phone": "+442071838750",
-        "address": {"address_line1": "1 High Street", "city": "York", "postal_code": "YO1 7HH", "country": "GB"},
-        "lines": (MUG, TOWEL),
-        "tax": Decimal("1.00"),
-    }
-    return placed(**{**values, **overrides})
-
-
-def stored_order(order: Order) -> tuple:
-    order.refresh_from_db()
-    columns = [field.attname for field in Order._meta.concrete_fields]
-    return tuple(getattr(order, name) for name in columns), list(order.lines.values())
-
-
-def write_statements(queries) -> list[str]:
-    return [query["sql"] for query in queries if query["sql"].split()[0].upper() in {"INSERT", "UPDATE", "DELETE"}]
 
 
 def test_replaying_the_same_order_writes_nothing_not_even_a_conflict():
@@ -187,20 +112,6 @@ def test_the_same_conflicting_delivery_again_counts_on_one_record():
     assert OrderLine.objects.count() == 2
 
 
-def test_after_erasure_a_replay_compares_only_what_was_kept_and_erasure_removes_conflicts():
-    """The buyer's data as sent is personal data; it must not come back through a redelivery."""
-    first = order_sync_placed(data=full_order()).order
-    order_sync_placed(data=full_order(first_name="Anne"))
-    contact = Contact.objects.get()
-    orders_buyer_erase(contact=contact_erase(contact=contact, actor=SYSTEM).contact)
-    assert not OrderConflict.objects.exists()
-    assert order_sync_placed(data=full_order()).conflict is None
-    result = order_sync_placed(data=full_order(first_name="Anne", tax=Decimal("2.00")))
-    assert [item["field"] for item in result.conflict.differences] == ["tax", "total"]
-    first.refresh_from_db()
-    assert (first.buyer_first_name, first.buyer_email) == ("", f"erased-{contact.pk}@invalid")
-
-
 def test_a_detail_that_could_not_be_read_is_compared_as_sent():
     from orders.payload import placed_order_from_payload
     from tests.orders.test_payload import changed
@@ -212,12 +123,3 @@ def test_a_detail_that_could_not_be_read_is_compared_as_sent():
     assert again.conflict.differences == [{"field": "customer.phone", "stored": "0123", "received": "0124"}]
     read = order_sync_placed(data=placed_order_from_payload(changed("customer.phone", "020 7183 8750")))
     assert read.conflict.differences == [{"field": "customer.phone", "stored": "0123", "received": "+442071838750"}]
-
-
-def test_erasure_removes_the_details_that_could_not_be_read():
-    from orders.payload import placed_order_from_payload
-    from tests.orders.test_payload import changed
-
-    result = order_sync_placed(data=placed_order_from_payload(changed("customer.phone", "call me on 0123")))
-    orders_buyer_erase(contact=result.contact)
-    assert Order.objects.get().buyer_unread == []

@@ -9,7 +9,7 @@ from django.urls import reverse
 from companies.models import Company, Membership
 from customers.forms import contact_rows as customer_forms
 from customers.models import Activity, Contact
-from tests.customers.test_contact_form_views import form_data
+from tests.customers.views.test_contacts_form import form_data
 from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, staff_without_add_company
 
 pytestmark = pytest.mark.django_db

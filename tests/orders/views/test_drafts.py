@@ -1,113 +1,20 @@
-"""Draft orders: prefilled from the contact, edited line by line, deleted, or marked as placed."""
+"""Draft orders through their pages: create from the contact page, edit lines, place, delete, access."""
 
 from decimal import Decimal
 
 import pytest
 from django.urls import reverse
 
-from crm_core.actors import Actor
-from customers.models import Activity, Contact, Stage, SuggestedUpdate
+from customers.models import Activity, Contact, Stage
 from orders.models import Order, OrderStatus
 from orders.services import (
-    EmptyDraft,
-    LineInput,
-    NotADraft,
     draft_order_create,
-    draft_order_delete,
-    draft_order_place,
-    draft_order_update,
 )
-from tests.factories import ContactFactory, OrderFactory, PhoneNumberFactory, UserFactory
+from tests.factories import ContactFactory, OrderFactory
 from tests.naughty import OUT_OF_RANGE_IDS
+from tests.orders.support.drafts import lines_post
 
 pytestmark = pytest.mark.django_db
-
-MUG = LineInput(name="Mug", sku="MUG-1", quantity=2, unit_price=Decimal("12.50"))
-
-
-@pytest.fixture
-def actor():
-    return Actor.staff(UserFactory())
-
-
-@pytest.fixture
-def lead():
-    contact = ContactFactory(
-        email="ann@example.com", first_name="Ann", last_name="Lee", city="Leeds", country="GB", stage=Stage.LEAD
-    )
-    PhoneNumberFactory(contact=contact, number="+447400123456", position=0)
-    PhoneNumberFactory(contact=contact, number="+442071838750", position=1)
-    return contact
-
-
-def test_a_draft_is_prefilled_with_the_contacts_email_name_first_phone_and_address(lead, actor):
-    order = draft_order_create(contact=lead, actor=actor)
-    assert (order.status, order.buyer_email, order.buyer_name) == (OrderStatus.DRAFT, "ann@example.com", "Ann Lee")
-    assert (order.buyer_phone, order.city, order.country) == ("+447400123456", "Leeds", "GB")
-    assert order.number == f"Draft D{order.pk}"
-    assert Activity.objects.get(contact=lead, event="order_drafted").actor == actor.user
-
-
-def test_saving_a_draft_recomputes_the_totals_from_its_lines(lead, actor):
-    order = draft_order_create(contact=lead, actor=actor)
-    order = draft_order_update(order=order, lines=[MUG, MUG], buyer={"city": "York"}, shipping=Decimal("4.95"))
-    assert (order.subtotal, order.total, order.city) == (Decimal("50.00"), Decimal("54.95"), "York")
-    assert order.lines.count() == 2
-
-
-def test_marking_a_draft_placed_makes_the_lead_a_customer_with_the_order(lead, actor):
-    order = draft_order_update(order=draft_order_create(contact=lead, actor=actor), lines=[MUG], buyer={})
-    order = draft_order_place(order=order, actor=actor)
-    lead.refresh_from_db()
-    assert (order.status, order.number) == (OrderStatus.PLACED, f"#D{order.pk}")
-    assert order.placed_at is not None
-    assert (lead.stage, lead.orders_count, lead.total_spent) == (Stage.CUSTOMER, 1, Decimal("25.00"))
-    events = list(Activity.objects.filter(contact=lead).values_list("event", flat=True))
-    assert {"became_customer", "order_placed"} <= set(events)
-
-
-def test_a_placed_draft_follows_the_lock_like_a_shop_order(lead, actor):
-    Contact.objects.filter(pk=lead.pk).update(details_locked=True)
-    lead.refresh_from_db()
-    order = draft_order_update(order=draft_order_create(contact=lead, actor=actor), lines=[MUG], buyer={"city": "York"})
-    draft_order_place(order=order, actor=actor)
-    assert Contact.objects.get(pk=lead.pk).city == "Leeds"
-    assert SuggestedUpdate.objects.get(contact=lead).value == "York"
-
-
-def test_a_draft_without_items_cannot_be_placed(lead, actor):
-    order = draft_order_create(contact=lead, actor=actor)
-    with pytest.raises(EmptyDraft):
-        draft_order_place(order=order, actor=actor)
-    assert Order.objects.get(pk=order.pk).status == OrderStatus.DRAFT
-
-
-def test_a_placed_order_is_no_longer_a_draft_to_edit_or_delete(actor):
-    order = OrderFactory()
-    with pytest.raises(NotADraft):
-        draft_order_update(order=order, lines=[MUG], buyer={})
-    with pytest.raises(NotADraft):
-        draft_order_delete(order=order, actor=actor)
-    assert Order.objects.filter(pk=order.pk).exists()
-
-
-def test_deleting_a_draft_is_recorded_on_the_contact(lead, actor):
-    order = draft_order_create(contact=lead, actor=actor)
-    draft_order_delete(order=order, actor=actor)
-    assert not Order.objects.filter(pk=order.pk).exists()
-    assert Activity.objects.filter(contact=lead, event="draft_deleted").exists()
-
-
-def lines_post(rows, **fields) -> dict:
-    data = {"lines-TOTAL_FORMS": str(len(rows)), "lines-INITIAL_FORMS": "0", **fields}
-    for index, (name, sku, quantity, price) in enumerate(rows):
-        data |= {
-            f"lines-{index}-name": name,
-            f"lines-{index}-sku": sku,
-            f"lines-{index}-quantity": quantity,
-            f"lines-{index}-unit_price": price,
-        }
-    return data
 
 
 def test_create_new_order_on_the_contact_page_opens_the_prefilled_draft_and_stores_it_on_save(staff_client, lead):

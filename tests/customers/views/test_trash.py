@@ -1,266 +1,42 @@
-"""Delete to the Trash, Undo, the Trash page, purging (by hand and by purge_trash) and erasure."""
+"""The Trash pages through their views: Delete and its confirmation, Undo, the Trash, Delete permanently, Erase."""
 
-import io
 import re
 from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from companies.models import Company, Membership
-from crm_core import batching
-from crm_core.actors import SYSTEM, WEBSITE, Actor
-from customers import services
-from customers.images import image_process
-from customers.models import Activity, ConsentRecord, ConsentSource, ConsentState, Contact, Label, PhoneNumber, Stage
-from customers.search import SQLITE_SEARCH_TABLE, contacts_matching
-from customers.services import trash
-from orders.models import Order, OrderLine
+from companies.models import Company
+from customers.models import Activity, ConsentRecord, ConsentState, Contact, PhoneNumber, Stage
+from customers.search import contacts_matching
+from orders.models import Order
+from tests.customers.support.trash import (
+    BULK_DELETE,
+    DELETE_URLS,
+    PERSONAL,
+    REQUEST,
+    TRASH,
+    UNDO,
+    confirm_data,
+    contact_to_erase,
+    contact_with_everything,
+    database_dump,
+    sqlite_search_hits,
+    stored_files,
+    trashed_ids,
+)
 from tests.factories import (
-    CompanyFactory,
     ContactFactory,
     LabelFactory,
-    MembershipFactory,
-    OrderFactory,
-    OrderLineFactory,
     PhoneNumberFactory,
-    UserFactory,
 )
-from tests.images import png_upload
 from tests.naughty import OUT_OF_RANGE_IDS
 
 pytestmark = pytest.mark.django_db
-
-BULK_DELETE = reverse("customers:bulk_delete")
-TRASH = reverse("customers:trash")
-UNDO = reverse("customers:trash_undo")
-REQUEST = ["session", "user", "the user's own permissions", "the user's group permissions"]
-
-
-@pytest.fixture
-def media(settings, tmp_path):
-    settings.MEDIA_ROOT = tmp_path / "media"
-    return settings.MEDIA_ROOT
-
-
-def stored_files(media) -> list:
-    return sorted(path for path in media.rglob("*") if path.is_file()) if media.exists() else []
-
-
-def contact_with_everything(**fields) -> Contact:
-    """A contact with a row in every table that points at contacts, and an order with a line."""
-    contact = ContactFactory(**fields)
-    PhoneNumberFactory(contact=contact)
-    contact.labels.add(LabelFactory())
-    MembershipFactory(contact=contact)
-    contact.activities.create(kind="note", body="Called about the mug")
-    contact.consent_records.create(
-        state=ConsentState.SUBSCRIBED, source=ConsentSource.STAFF, given_at=timezone.now(), collected_how="By phone"
-    )
-    contact.suggested_updates.create(field="city", value="Leeds", source_reference="Order #1")
-    OrderLineFactory(order=OrderFactory(contact=contact))
-    return contact
-
-
-def sqlite_search_hits(word: str) -> list:
-    """Return the rows the SQLite search table still finds for a word (it is kept by triggers, not the ORM)."""
-    sql = f"SELECT rowid FROM {SQLITE_SEARCH_TABLE} WHERE {SQLITE_SEARCH_TABLE} MATCH %s"  # noqa: S608
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [f'"{word}"'])
-        return cursor.fetchall()
-
-
-def trashed_ids() -> set[int]:
-    return set(Contact.objects.filter(deleted_at__isnull=False).values_list("pk", flat=True))
-
-
-def confirm_data(contacts, **extra) -> dict:
-    return {"query": "", "ids": [contact.pk for contact in contacts], "confirm": "1", **extra}
-
-
-# ---------- Services ----------
-
-
-def test_trash_moves_live_contacts_with_one_moment_and_records_each():
-    ann, bob = ContactFactory(), ContactFactory()
-    already = ContactFactory(deleted_at=timezone.now() - timedelta(days=3))
-    at = timezone.now()
-    moved = services.contacts_trash(contacts=Contact.objects.all(), actor=SYSTEM, at=at)
-    assert moved == 2
-    assert set(Contact.objects.filter(deleted_at=at)) == {ann, bob}
-    assert Contact.objects.get(pk=already.pk).deleted_at < at
-    assert sorted(Activity.objects.filter(event="trashed").values_list("contact_id", flat=True)) == [ann.pk, bob.pk]
-    assert set(Activity.objects.filter(event="trashed").values_list("body", "actor_kind")) == {
-        ("Moved to the Trash", "system")
-    }
-
-
-def test_trash_walks_the_selection_in_batches(monkeypatch):
-    monkeypatch.setattr(batching, "BATCH_SIZE", 3)
-    contacts = ContactFactory.create_batch(8)
-    assert services.contacts_trash(contacts=Contact.objects.all(), actor=SYSTEM) == 8
-    assert trashed_ids() == {contact.pk for contact in contacts}
-    assert Activity.objects.filter(event="trashed").count() == 8
-
-
-def test_restore_brings_back_exactly_one_delete_and_skips_a_taken_email():
-    user = UserFactory()
-    first, second = timezone.now() - timedelta(minutes=5), timezone.now()
-    ann = ContactFactory(email="ann@example.com")
-    bob = ContactFactory(email="bob@example.com")
-    other = ContactFactory()
-    services.contacts_trash(contacts=Contact.objects.filter(pk=other.pk), actor=SYSTEM, at=first)
-    services.contacts_trash(contacts=Contact.objects.filter(pk__in=[ann.pk, bob.pk]), actor=SYSTEM, at=second)
-    new_bob = ContactFactory(email="BOB@example.com ")
-    result = trash.contacts_restore(contacts=Contact.objects.filter(deleted_at=second), actor=Actor.staff(user))
-    assert result.count == 1
-    assert result.blocked == [(bob.pk, new_bob.pk)]
-    assert trashed_ids() == {bob.pk, other.pk}
-    assert Activity.objects.get(event="restored").contact_id == ann.pk
-    assert Activity.objects.get(event="restored").actor == user
-
-
-def test_purge_deletes_every_row_of_the_contact_and_keeps_its_orders_unlinked(
-    media, django_capture_on_commit_callbacks
-):
-    contact = contact_with_everything(first_name="Ann", last_name="Lee", email="ann@example.com")
-    services.contact_update(contact=contact, actor=SYSTEM, image=image_process(png_upload()), first_name="Ann")
-    order = contact.orders.get()
-    order.buyer_first_name = "Ann"
-    order.save()
-    keeper = contact_with_everything()
-    services.contacts_trash(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM)
-    assert len(stored_files(media)) == 2
-    with django_capture_on_commit_callbacks(execute=True):
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
-    assert purged.contacts == 1
-    assert purged.unlinked["orders.order"] == 1
-    assert purged.deleted["customers.phonenumber"] == 1
-    assert not Contact.objects.filter(pk=contact.pk).exists()
-    for model in (PhoneNumber, Activity, ConsentRecord, Membership, Contact.labels.through):
-        assert set(model.objects.values_list("contact_id", flat=True)) == {keeper.pk}, model
-    order.refresh_from_db()
-    assert (order.contact, order.buyer_first_name, order.buyer_email, order.total) == (
-        None,
-        "Ann",
-        "ann@example.com",
-        Decimal("20.00"),
-    )
-    assert OrderLine.objects.filter(order=order).count() == 1
-    # Labels and companies are shared: only the links went.
-    assert Label.objects.count() == 2
-    assert Company.objects.count() == 2
-    assert stored_files(media) == []
-    assert Contact.objects.get() == keeper
-
-
-def test_purge_leaves_live_contacts_alone():
-    live = ContactFactory()
-    assert trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM).contacts == 0
-    assert Contact.objects.get() == live
-
-
-@pytest.mark.skipif(connection.vendor != "sqlite", reason="the FTS table exists on SQLite only")
-def test_purge_removes_the_contact_from_the_sqlite_search_table():
-    contact = ContactFactory(first_name="Zebulon", deleted_at=timezone.now())
-    trash.contacts_purge(contacts=Contact.objects.filter(pk=contact.pk), actor=SYSTEM)
-    assert sqlite_search_hits("zebulon") == []
-
-
-def test_purge_goes_through_the_collector_when_someone_listens_for_deletes():
-    from django.db.models.signals import post_delete
-
-    seen = []
-
-    def listener(sender, instance, **kwargs):
-        seen.append(instance.pk)
-
-    contact = contact_with_everything(deleted_at=timezone.now())
-    post_delete.connect(listener, sender=Contact)
-    try:
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
-    finally:
-        post_delete.disconnect(listener, sender=Contact)
-    assert seen == [contact.pk]
-    assert purged.contacts == 1
-    assert not PhoneNumber.objects.exists()
-    assert Order.objects.get().contact is None
-
-
-@pytest.mark.parametrize("contacts", [10, 200])
-def test_purge_costs_the_same_queries_for_10_or_200_contacts(django_assert_num_queries, contacts):
-    for _ in range(contacts):
-        contact_with_everything(deleted_at=timezone.now())
-    expected = [
-        "savepoint",
-        "the first batch of contacts in the Trash, locked, with their image names",
-        "delete their label links",
-        "delete their phones",
-        "delete their activity",
-        "delete their consent records",
-        "delete their suggested updates",
-        "delete their company memberships",
-        "unlink their orders",
-        "delete the contacts",
-        "the next batch: none",
-        "release savepoint",
-    ]
-    with django_assert_num_queries(len(expected)):
-        purged = trash.contacts_purge(contacts=Contact.objects.all(), actor=SYSTEM)
-    assert purged.contacts == contacts
-    assert not Contact.objects.exists()
-    assert Order.objects.filter(contact__isnull=True).count() == contacts
-
-
-# ---------- purge_trash ----------
-
-
-def test_purge_trash_deletes_contacts_trashed_before_the_cutoff_only(settings):
-    settings.TRASH_DAYS = 30
-    old = contact_with_everything(deleted_at=timezone.now() - timedelta(days=31))
-    recent = ContactFactory(deleted_at=timezone.now() - timedelta(days=29))
-    live = ContactFactory()
-    out = io.StringIO()
-    call_command("purge_trash", stdout=out)
-    assert set(Contact.objects.all()) == {recent, live}
-    assert not Contact.objects.filter(pk=old.pk).exists()
-    summary = out.getvalue()
-    assert "Deleted 1 contacts in the Trash since before" in summary
-    assert "1 phone numbers" in summary
-    assert "Kept, no longer linked to a contact: 1 orders." in summary
-
-
-def test_purge_trash_dry_run_deletes_nothing(settings):
-    settings.TRASH_DAYS = 30
-    ContactFactory.create_batch(2, deleted_at=timezone.now() - timedelta(days=40))
-    out = io.StringIO()
-    call_command("purge_trash", "--dry-run", stdout=out)
-    assert out.getvalue().startswith("2 contacts in the Trash since before")
-    assert "would be deleted permanently" in out.getvalue()
-    assert Contact.objects.count() == 2
-
-
-def test_purge_trash_commits_batch_by_batch(monkeypatch, settings):
-    monkeypatch.setattr(batching, "BATCH_SIZE", 2)
-    ContactFactory.create_batch(5, deleted_at=timezone.now() - timedelta(days=40))
-    out = io.StringIO()
-    call_command("purge_trash", verbosity=2, stdout=out)
-    assert not Contact.objects.exists()
-    assert out.getvalue().count("deleted so far") == 3
-
-
-def test_purge_trash_with_nothing_due_says_so():
-    out = io.StringIO()
-    call_command("purge_trash", stdout=out)
-    assert out.getvalue().startswith("Nothing to delete")
-
-
-# ---------- Delete: confirmation, count, permissions ----------
 
 
 def test_the_bulk_bar_offers_delete_to_managers_only(client, manager, staff_user, viewer):
@@ -295,18 +71,6 @@ def test_a_viewer_can_export_but_not_delete(client, viewer):
     assert client.post(BULK_DELETE, {"ids": [contact.pk]}).status_code == 403
     assert client.post(BULK_DELETE, confirm_data([contact], count="1")).status_code == 403
     assert trashed_ids() == set()
-
-
-DELETE_URLS = [
-    ("post", "customers:bulk_delete", False),
-    ("get", "customers:delete", True),
-    ("get", "customers:trash", False),
-    ("post", "customers:trash_undo", False),
-    ("get", "customers:trash_purge", True),
-    ("post", "customers:trash_purge", True),
-    ("get", "customers:erase", True),
-    ("post", "customers:erase", True),
-]
 
 
 @pytest.mark.parametrize(("method", "name", "with_pk"), DELETE_URLS)
@@ -504,9 +268,6 @@ def test_delete_costs_the_same_queries_for_10_or_200_contacts(manager_client, dj
     assert len(trashed_ids()) == contacts
 
 
-# ---------- Undo ----------
-
-
 def test_undo_restores_exactly_that_delete_once(manager_client):
     ann, bob, carl = ContactFactory.create_batch(3)
     manager_client.post(BULK_DELETE, confirm_data([carl], count="1"))
@@ -539,9 +300,6 @@ def test_undo_reports_a_contact_whose_email_was_taken_meanwhile(manager_client):
     assert "0 contacts restored. 1 contact stayed in the Trash: the email is now used by" in html
     assert f'<a href="{new_ann.get_absolute_url()}">New Ann</a>' in html
     assert trashed_ids() == {ann.pk}
-
-
-# ---------- The Trash page ----------
 
 
 def test_the_trash_lists_deleted_contacts_newest_first_with_days_left(manager_client, settings):
@@ -630,80 +388,6 @@ def test_delete_permanently_refuses_a_live_contact(manager_client):
     assert Contact.objects.filter(pk=contact.pk).exists()
 
 
-# ---------- Erasure ----------
-
-PERSONAL = [
-    "zebulon",
-    "quixotic",
-    "zeb.quix",
-    "7700900123",
-    "xylophone",
-    "quuxton",
-    "qx1 2yz",
-    "203.0.113.9",
-    "prefers calls after six",
-    "phoned him on his mobile",
-]
-
-
-def contact_to_erase(media) -> Contact:
-    """Ann's opposite: a contact whose personal data is in every place the app keeps any."""
-    contact = services.contact_create(
-        email="zeb.quix@example.org",
-        first_name="Zebulon",
-        last_name="Quixotic",
-        actor=SYSTEM,
-        phones=[services.PhoneInput(number="+447700900123", label="mobile")],
-        labels=[LabelFactory(name="VIP")],
-        image=image_process(png_upload()),
-        address_line1="12 Xylophone Road",
-        city="Quuxton",
-        postal_code="QX1 2YZ",
-        country="GB",
-    )
-    MembershipFactory(contact=contact, company=CompanyFactory(name="Acme Ltd"))
-    services.contact_update(contact=contact, actor=SYSTEM, last_name="Quixotic-Smith")
-    author = Actor.staff(UserFactory(role="Staff"))
-    note = services.note_add(contact=contact, body="Prefers calls after six", actor=author)
-    # The edit keeps what the note said before in the note_edited event.
-    services.note_update(note=note, body="Call Zebulon after six only", actor=author)
-    services.activity_record(
-        contact=contact,
-        event="message_received",
-        actor=WEBSITE,
-        body="Message from Zebulon Quixotic",
-        data={"name": "Zebulon Quixotic", "client_address": "203.0.113.9"},
-    )
-    services.consent_record(
-        contact=contact,
-        state=ConsentState.SUBSCRIBED,
-        source=ConsentSource.STAFF,
-        given_at=timezone.now(),
-        collected_how="Phoned him on his mobile",
-        actor=SYSTEM,
-    )
-    contact.suggested_updates.create(field="city", value="Quuxton Heights", source_reference="Order #7")
-    order = OrderFactory(
-        contact=contact,
-        buyer_email="zeb.quix@example.org",
-        buyer_first_name="Zebulon",
-        buyer_last_name="Quixotic",
-        buyer_phone="+447700900123",
-        address_line1="12 Xylophone Road",
-        city="Quuxton",
-        postal_code="QX1 2YZ",
-        total=Decimal("42.50"),
-    )
-    OrderLineFactory(order=order, name="Teapot", total=Decimal("42.50"))
-    return Contact.objects.get(pk=contact.pk)
-
-
-def database_dump() -> str:
-    out = io.StringIO()
-    call_command("dumpdata", stdout=out, exclude=["sessions"])
-    return out.getvalue().lower()
-
-
 def test_erasure_leaves_no_personal_data_anywhere_and_keeps_the_orders(
     manager_client, manager, media, django_capture_on_commit_callbacks
 ):
@@ -776,12 +460,6 @@ def test_erasure_asks_for_the_email_typed_and_changes_nothing_until_it_matches(m
         assert 'aria-invalid="true"' in html
     assert Contact.objects.get(pk=contact.pk).first_name == "Zebulon"
     assert PhoneNumber.objects.filter(contact=contact).exists()
-
-
-def test_a_manager_role_holds_the_erase_permission_and_staff_do_not(manager, staff_user, viewer):
-    assert manager.has_perm("customers.erase_contact")
-    assert not staff_user.has_perm("customers.erase_contact")
-    assert not viewer.has_perm("customers.erase_contact")
 
 
 def test_erasure_refuses_a_contact_in_the_trash(manager_client):

@@ -1,5 +1,4 @@
-"""Email marketing consent: the service's ordering rule, the contact page box, the form, one-click
-unsubscribe and the history (SECURITY 14, 20, 25, 31, 32, 33)."""
+"""Marketing consent on the contact page: the box, changing it, one-click unsubscribe and the history page."""
 
 from datetime import datetime, timedelta
 
@@ -9,105 +8,13 @@ from django.urls import reverse
 from django.utils import timezone
 
 from crm_core.actors import SHOP, SYSTEM, Actor
-from customers.models import ConsentChannel, ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
-from customers.services import consent_record, contacts_trash
+from customers.models import ConsentRecord, ConsentSource, ConsentState, Contact, OptInLevel
+from customers.services import contacts_trash
 from customers.services.website import contact_form_submit
+from tests.customers.support.consent import FORM_DATE, REQUEST, assert_refused, change, history, local, page, record
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
-
-FORM_DATE = "%Y-%m-%dT%H:%M"
-
-
-def record(contact, state, given_at, **extra):
-    options = {"source": ConsentSource.STAFF, "collected_how": "By phone", "actor": SYSTEM, **extra}
-    return consent_record(contact=contact, state=state, given_at=given_at, **options)
-
-
-def local(moment: datetime) -> str:
-    """Return a moment as a datetime-local input holds it."""
-    return timezone.localtime(moment).strftime(FORM_DATE)
-
-
-def change(client, contact, **fields):
-    data = {
-        "state": ConsentState.SUBSCRIBED,
-        "opt_in_level": OptInLevel.SINGLE,
-        "given_at": local(timezone.now() - timedelta(hours=1)),
-        "collected_how": "Asked at the counter",
-        **fields,
-    }
-    return client.post(reverse("customers:consent_change", args=[contact.pk]), data)
-
-
-def page(client, contact) -> str:
-    response = client.get(contact.get_absolute_url())
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-def history(client, contact) -> str:
-    response = client.get(reverse("customers:consent_history", args=[contact.pk]))
-    assert response.status_code == 200
-    return response.content.decode()
-
-
-# The service: the current consent is the latest record by the moment it was given.
-
-
-def test_an_older_record_entered_later_keeps_the_current_state_and_says_so_on_the_timeline():
-    contact = ContactFactory()
-    now = timezone.now()
-    record(contact, ConsentState.UNSUBSCRIBED, now - timedelta(days=1))
-    older = record(contact, ConsentState.SUBSCRIBED, now - timedelta(days=30))
-
-    contact.refresh_from_db()
-    assert contact.marketing_consent == ConsentState.UNSUBSCRIBED
-    assert contact.consent_records.count() == 2
-    event = contact.activities.filter(event="consent_changed").order_by("-id").first()
-    assert "entered later" in event.body
-    assert event.data["current"] is False
-    assert older.given_at == now - timedelta(days=30)
-
-
-def test_a_newer_record_entered_later_becomes_the_current_state():
-    contact = ContactFactory()
-    now = timezone.now()
-    record(contact, ConsentState.SUBSCRIBED, now - timedelta(days=30))
-    record(contact, ConsentState.UNSUBSCRIBED, now - timedelta(days=1))
-
-    contact.refresh_from_db()
-    assert contact.marketing_consent == ConsentState.UNSUBSCRIBED
-    event = contact.activities.filter(event="consent_changed").order_by("-id").first()
-    assert event.body == "Email marketing: Unsubscribed"
-    assert event.data["current"] is True
-
-
-def test_the_in_memory_contact_follows_the_database_even_when_it_was_stale():
-    contact = ContactFactory()
-    stale = Contact.objects.get(pk=contact.pk)
-    record(contact, ConsentState.SUBSCRIBED, timezone.now() - timedelta(days=2))
-    record(stale, ConsentState.PENDING, timezone.now() - timedelta(days=3))
-    assert stale.marketing_consent == ConsentState.SUBSCRIBED
-
-
-def test_a_record_dated_in_the_future_is_dated_now_so_an_unsubscribe_still_takes_effect():
-    contact = ContactFactory()
-    ahead = record(contact, ConsentState.SUBSCRIBED, timezone.now() + timedelta(minutes=5), actor=SHOP)
-    assert ahead.given_at <= timezone.now()
-    record(contact, ConsentState.UNSUBSCRIBED, timezone.now())
-    contact.refresh_from_db()
-    assert contact.marketing_consent == ConsentState.UNSUBSCRIBED
-
-
-def test_another_channel_leaves_email_marketing_alone():
-    contact = ContactFactory()
-    record(contact, ConsentState.SUBSCRIBED, timezone.now(), channel=ConsentChannel.SMS)
-    contact.refresh_from_db()
-    assert contact.marketing_consent == ConsentState.NOT_SUBSCRIBED
-
-
-# The box on the contact page.
 
 
 def test_without_records_the_box_says_no_consent_was_recorded(manager_client):
@@ -164,9 +71,6 @@ def test_viewers_see_the_box_and_the_history_but_no_buttons(client, viewer):
     assert reverse("customers:consent_unsubscribe", args=[contact.pk]) not in html
     assert "By phone" in history(client, contact)
     assert "Change consent" not in history(client, contact)
-
-
-# The Change consent form.
 
 
 def test_the_form_opens_with_now_as_the_date(staff_client):
@@ -241,17 +145,6 @@ def test_the_day_month_year_format_in_the_message_is_accepted(staff_client):
     assert timezone.localtime(ConsentRecord.objects.get().given_at).strftime(FORM_DATE) == "2025-11-27T14:30"
 
 
-def assert_refused(response, field: str, message: str) -> str:
-    assert response.status_code == 200
-    html = response.content.decode()
-    assert "<title>Error: " in html
-    assert "There is a problem" in html
-    assert f'href="#id_{field}' in html
-    assert message in html
-    assert not ConsentRecord.objects.exists()
-    return html
-
-
 @pytest.mark.parametrize(
     ("fields", "field", "message"),
     [
@@ -314,9 +207,6 @@ def test_the_contact_list_filters_by_the_consent_set_through_the_form(staff_clie
     assert listed(ConsentState.NOT_SUBSCRIBED) == [other.pk]
 
 
-# One-click unsubscribe.
-
-
 def test_unsubscribing_is_one_click_takes_effect_at_once_and_keeps_the_history(staff_client, staff_user):
     staff_user.first_name, staff_user.last_name = "Sam", "Staff"
     staff_user.save()
@@ -364,9 +254,6 @@ def test_unsubscribing_answers_only_post(staff_client):
     assert contact.consent_records.count() == 1
 
 
-# The history.
-
-
 def test_the_history_lists_every_record_newest_moment_first_with_who_and_when(staff_client, staff_user):
     contact = ContactFactory(email="ann@example.com")
     now = timezone.now()
@@ -410,9 +297,6 @@ def test_the_history_of_a_contact_without_records_invites_a_change(staff_client)
     assert "Change consent" in html
 
 
-# Permissions, CSRF, the Trash.
-
-
 def test_viewers_can_neither_change_nor_unsubscribe(client, viewer):
     contact = ContactFactory()
     record(contact, ConsentState.SUBSCRIBED, timezone.now() - timedelta(days=1))
@@ -452,11 +336,6 @@ def test_a_contact_in_the_trash_has_no_consent_pages(staff_client, name, method)
     response = getattr(staff_client, method)(url, {"state": "unsubscribed"} if method == "post" else None)
     assert response.status_code == 404
     assert contact.consent_records.count() == 1
-
-
-# Query counts.
-
-REQUEST = ["session", "user", "the user's own permissions", "the user's group permissions"]
 
 
 @pytest.mark.parametrize("rows", [1, 50])

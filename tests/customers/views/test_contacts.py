@@ -1,3 +1,5 @@
+"""One contact's pages through their views: add, edit, unlock, escaping, access and bad input."""
+
 from datetime import timedelta
 
 import pytest
@@ -9,6 +11,37 @@ from customers.models import Contact, Source, Stage
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def form_data(phones=(), **fields):
+    """A submitted contact form: fields by name, phones as (number, label) rows."""
+    data = {"phones-TOTAL_FORMS": str(len(phones)), "phones-INITIAL_FORMS": "0", **fields}
+    for index, (number, label) in enumerate(phones):
+        data |= {f"phones-{index}-number": number, f"phones-{index}-label": label}
+    return data
+
+
+ADDRESS = {
+    "address_line1": "1 High Street",
+    "address_line2": "Flat 2",
+    "city": "Leeds",
+    "region": "West Yorkshire",
+    "postal_code": "LS1 1AA",
+    "country": "gb",
+}
+
+
+def locked_contact():
+    from tests.factories import PhoneNumberFactory
+
+    contact = ContactFactory(first_name="Ann", last_name="Lee", email="ann@example.com", city="Leeds")
+    PhoneNumberFactory(contact=contact, number="+447400123456", label="mobile")
+    return contact
+
+
+def edit_data(contact, phones=(("+44 7400 123456", "mobile"),), **fields):
+    base = {name: getattr(contact, name) for name in ["first_name", "last_name", "email", *Contact.ADDRESS_FIELDS]}
+    return form_data(phones, **(base | {"version": contact.updated_at.isoformat()} | fields))
 
 
 def test_adding_a_customer_with_only_an_email_makes_a_manual_lead(staff_client, staff_user):
@@ -35,24 +68,6 @@ def test_names_are_escaped_everywhere(manager_client):
         html = manager_client.get(url).content.decode()
         assert "<script>alert" not in html
         assert "&lt;script&gt;" in html
-
-
-def form_data(phones=(), **fields):
-    """A submitted contact form: fields by name, phones as (number, label) rows."""
-    data = {"phones-TOTAL_FORMS": str(len(phones)), "phones-INITIAL_FORMS": "0", **fields}
-    for index, (number, label) in enumerate(phones):
-        data |= {f"phones-{index}-number": number, f"phones-{index}-label": label}
-    return data
-
-
-ADDRESS = {
-    "address_line1": "1 High Street",
-    "address_line2": "Flat 2",
-    "city": "Leeds",
-    "region": "West Yorkshire",
-    "postal_code": "LS1 1AA",
-    "country": "gb",
-}
 
 
 def test_adding_a_customer_with_two_phones_and_an_address(staff_client):
@@ -142,19 +157,6 @@ def test_nul_and_ten_kilobytes_are_field_errors_not_500s(staff_client, field):
         assert response.status_code == 200
         assert "There is a problem" in response.content.decode()
     assert not Contact.objects.exists()
-
-
-def locked_contact():
-    from tests.factories import PhoneNumberFactory
-
-    contact = ContactFactory(first_name="Ann", last_name="Lee", email="ann@example.com", city="Leeds")
-    PhoneNumberFactory(contact=contact, number="+447400123456", label="mobile")
-    return contact
-
-
-def edit_data(contact, phones=(("+44 7400 123456", "mobile"),), **fields):
-    base = {name: getattr(contact, name) for name in ["first_name", "last_name", "email", *Contact.ADDRESS_FIELDS]}
-    return form_data(phones, **(base | {"version": contact.updated_at.isoformat()} | fields))
 
 
 def test_the_edit_form_is_prefilled_with_the_contact_and_its_phones(staff_client):

@@ -8,7 +8,7 @@ from customers.models import Activity, Contact, SuggestedUpdate, SuggestionStatu
 from customers.services import contact_sync_details, suggestion_accept, suggestion_dismiss
 from orders.services import order_sync_placed
 from tests.factories import ContactFactory, PhoneNumberFactory, UserFactory
-from tests.orders.test_services import placed
+from tests.orders.support.services import placed
 
 pytestmark = pytest.mark.django_db
 
