@@ -36,7 +36,8 @@ run: install
 	@echo "Shop webhook: POST http://$(HOST):$(PORT)/hooks/shop/orders signed with SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET)"
 	@echo "Mail is printed here, in this terminal, unless EMAIL_URL says otherwise."
 	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."
-	SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET) $(PY) manage.py runserver $(HOST):$(PORT)
+	@echo "A background worker runs beside the server (exports, bulk changes, mail, the daily Trash purge)."
+	SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET) scripts/serve $(HOST) $(PORT)
 
 test: install-dev
 	$(PY) -m ruff check .

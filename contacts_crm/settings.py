@@ -61,8 +61,12 @@ INSTALLED_APPS = [
     "template_partials",
     "csp",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     # The layer every app stands on; it imports none of them.
     "crm_core",
+    # Background jobs, the outbox and the chores; it imports only crm_core.
+    "jobs",
     "customers",
     "companies",
     "orders",
@@ -214,6 +218,55 @@ WHITENOISE_AUTOREFRESH = DEBUG
 WHITENOISE_USE_FINDERS = DEBUG
 MEDIA_URL = "media/"
 MEDIA_ROOT = Path(env.str("MEDIA_ROOT", default="") or BASE_DIR / "media")
+# The address people reach the app at, for links in the mail it sends ("Your export is ready").
+SITE_URL = env.str("SITE_URL", default="http://127.0.0.1:8000")
+# Export files made in the background: a storage of their own, outside MEDIA_ROOT, so no web server
+# configuration can ever serve them; the app hands them to the staff member who asked (jobs.views).
+# EXPORT_STORAGE=s3 keeps them in S3-compatible object storage (django-storages) instead: set
+# EXPORT_S3_BUCKET, and EXPORT_S3_ENDPOINT_URL for a provider other than AWS; credentials come from
+# boto3's usual sources (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, an instance role).
+if env.str("EXPORT_STORAGE", default="file") == "s3":
+    STORAGES["exports"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("EXPORT_S3_BUCKET"),
+            "endpoint_url": env.str("EXPORT_S3_ENDPOINT_URL", default="") or None,
+            "location": "exports",
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": True,
+        },
+    }
+else:
+    STORAGES["exports"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {"location": Path(env.str("EXPORT_ROOT", default="") or BASE_DIR / "private" / "exports")},
+    }
+# An export of more contacts than this is prepared in the background (and mailed); up to it, it streams at
+# once. A 20,000-row file streams in about two seconds here, far inside any proxy's timeout.
+EXPORT_BACKGROUND_THRESHOLD = env.int("EXPORT_BACKGROUND_THRESHOLD", default=20_000)
+# Export files are removed this many days after they were made.
+EXPORT_FILE_DAYS = env.int("EXPORT_FILE_DAYS", default=7)
+# A label or delete over more contacts than this runs as a job instead of inside the request.
+BULK_JOB_THRESHOLD = env.int("BULK_JOB_THRESHOLD", default=5_000)
+
+# Background work: django-tasks with its database backend (no extra server; `manage.py worker` runs it).
+# TASKS_BACKEND=rq with REDIS_URL moves the queue to Redis (django-tasks-rq) to run workers on many machines.
+if env.str("TASKS_BACKEND", default="database") == "rq":
+    INSTALLED_APPS.append("django_rq")
+    TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    RQ_QUEUES = {"default": {"URL": env_url("REDIS_URL", "redis://127.0.0.1:6379/0"), "DEFAULT_TIMEOUT": 6 * 3600}}
+else:
+    TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A running job writes its progress every few seconds; one silent this long lost its worker and is taken up
+# again, at most JOBS_MAX_ATTEMPTS times in all.
+JOBS_STALE_SECONDS = env.int("JOBS_STALE_SECONDS", default=120)
+JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
+# A mail the server refused for now is tried again after each of these pauses (seconds), then failed.
+OUTBOX_RETRY_SECONDS = [60, 300, 1800, 7200]
+OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="contacts-crm.localhost")
+# The worker looks for due chores (Trash purge, expired exports, stopped jobs) this often.
+CHORES_TICK_SECONDS = env.int("CHORES_TICK_SECONDS", default=60)
 
 # Deleted contacts stay in the Trash this many days; then `manage.py purge_trash` deletes them for good.
 TRASH_DAYS = env.int("TRASH_DAYS", default=30)

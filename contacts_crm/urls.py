@@ -14,6 +14,7 @@ urlpatterns = [
     path("contacts/", include("customers.urls")),
     path("companies/", include("companies.urls")),
     path("orders/", include("orders.urls")),
+    path("jobs/", include("jobs.urls")),
     path("", include("orders.webhook_urls")),
     # Public: the contact form the shop's website links to (tests/test_access.py lists these names).
     path("", include("customers.website_urls")),

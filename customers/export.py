@@ -257,11 +257,13 @@ def export_csv(
     bom: bool = False,
     log: ExportLog | None = None,
     batch_size: int = EXPORT_BATCH_SIZE,
+    on_batch: Callable[[int], None] | None = None,
 ) -> Iterator[str]:
     """Yield the contacts as CSV text: the header at once, then one chunk per batch of rows.
 
-    When the stream ends — finished, failed, or closed early because the client went away — the log
-    entry gets the number of rows handed on so far and whether the export ran to the end.
+    `on_batch` hears the number of rows written so far after each batch (a job's progress). When the
+    stream ends — finished, failed, or closed early because the client went away — the log entry gets the
+    number of rows handed on so far and whether the export ran to the end.
     """
     column_set, cells = COLUMN_SETS[columns], _Writer()
     buffer = io.StringIO()
@@ -278,6 +280,8 @@ def export_csv(
             rows += len(batch)
             del batch
             yield _drain(buffer)
+            if on_batch is not None:
+                on_batch(rows)
         finished = True
     finally:
         if log is not None:

@@ -45,6 +45,12 @@ class ContactSelection:
             raise EmptySelection
         return cls(filters=filters, ids=ids)
 
+    @classmethod
+    def from_described(cls, described: dict[str, Any]) -> "ContactSelection":
+        """Rebuild a selection from describe()'s dict, as a job stores it."""
+        ids = described.get("ids")
+        return cls(filters=QueryDict(described.get("filters", "")), ids=None if ids is None else frozenset(ids))
+
     def contacts(self, *, contacts: QuerySet[Contact]) -> QuerySet[Contact]:
         """Return the selected contacts among `contacts` (the live ones the user may act on)."""
         filterset = ContactFilter(self.filters, queryset=contacts)

@@ -53,3 +53,14 @@ def production(settings, client):
     settings.DEBUG_PROPAGATE_EXCEPTIONS = False
     client.raise_request_exception = False
     return client
+
+
+@pytest.fixture(autouse=True)
+def export_files(settings, tmp_path_factory):
+    """Files jobs make go to a folder of the test's own, never the project's private/ folder."""
+    location = tmp_path_factory.mktemp("exports")
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
+    }
+    return location

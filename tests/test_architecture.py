@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own apps; contacts_crm is the project itself (settings, URLs, roles, composing commands).
-APPS = ("crm_core", "customers", "companies", "orders", "contacts_crm")
+APPS = ("crm_core", "jobs", "customers", "companies", "orders", "contacts_crm")
 # Layers inside an app whose imports are restricted; a package (services/) counts with its modules.
 LOW_LAYERS = ("models", "services", "selectors")
 # What a view or form module is: a module, or a package's module, named so.
@@ -78,6 +78,8 @@ def broken_rules(imports: list[Import]) -> list[str]:
         where = f"{each.module} (line {each.line}) imports {each.target}"
         if source == "crm_core":
             broken.append(f"{where}: the core layer imports no app of the project")
+        if source == "jobs" and target != "crm_core":
+            broken.append(f"{where}: the jobs app stands on the core layer only; apps register their jobs with it")
         if source == "customers" and layer_of(each.module) in LOW_LAYERS and target in ("companies", "orders"):
             broken.append(f"{where}: customers' models, services and selectors import neither companies nor orders")
         # The core layer's form helpers are there to be shared; an app's own forms and views are not.
@@ -115,6 +117,7 @@ def test_no_import_breaks_the_layering_rules():
         (Import("orders.views", "customers.forms.contacts", 1), "another app's views or forms"),
         (Import("companies.forms", "customers.views", 1), "another app's views or forms"),
         (Import("orders.services.placed", "contacts_crm.roles", 1), "the apps do not import the project"),
+        (Import("jobs.services", "customers.models", 1), "the jobs app stands on the core layer only"),
     ],
 )
 def test_each_rule_catches_the_import_it_forbids(imported, rule):
@@ -130,6 +133,8 @@ def test_each_rule_catches_the_import_it_forbids(imported, rule):
         Import("orders.models", "crm_core.models", 1),
         Import("contacts_crm.management.commands.seed_demo", "orders.services", 1),
         Import("customers.views.contacts", "customers.forms", 1),
+        Import("customers.services.background", "jobs.services", 1),
+        Import("jobs.tasks", "crm_core.tasks", 1),
     ],
 )
 def test_what_the_rules_allow_passes(allowed):

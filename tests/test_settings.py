@@ -3,8 +3,12 @@
 import os
 import secrets
 import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -83,7 +87,47 @@ def test_make_run_signs_with_the_development_secret_it_prints():
         env={**{key: value for key, value in os.environ.items() if key != "SHOP_WEBHOOK_SECRET"}},
     )
     assert f"SHOP_WEBHOOK_SECRET={settings.DEV_SHOP_WEBHOOK_SECRET}" in plan.stdout
-    assert f"SHOP_WEBHOOK_SECRET={settings.DEV_SHOP_WEBHOOK_SECRET} .venv/bin/python manage.py runserver" in plan.stdout
+    assert f"SHOP_WEBHOOK_SECRET={settings.DEV_SHOP_WEBHOOK_SECRET} scripts/serve" in plan.stdout
+
+
+def test_make_runs_serve_brings_up_the_web_server_and_a_worker_and_ctrl_c_stops_both(tmp_path):
+    """scripts/serve, what `make run` ends with: both processes up, and one Ctrl+C (SIGINT to the group) ends both."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'serve.sqlite3'}"}
+    assert manage("migrate", "--noinput", DATABASE_URL=env["DATABASE_URL"]).returncode == 0
+    serve = subprocess.Popen(
+        [str(ROOT / "scripts" / "serve"), "127.0.0.1", str(port)],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/accounts/login/", timeout=2) as page:
+                    assert page.status == 200
+                    break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            pytest.fail("The web server did not answer")
+        children = subprocess.run(
+            [shutil.which("ps") or "ps", "-o", "args=", "--ppid", str(serve.pid)], capture_output=True, text=True
+        )
+        assert "manage.py worker" in children.stdout
+        assert "manage.py runserver" in children.stdout
+        os.killpg(serve.pid, signal.SIGINT)
+        assert serve.wait(timeout=30) is not None
+        left = subprocess.run([shutil.which("pgrep") or "pgrep", "-g", str(serve.pid)], capture_output=True, text=True)
+        assert left.stdout == ""
+    finally:
+        if serve.poll() is None:
+            os.killpg(serve.pid, signal.SIGKILL)
 
 
 def test_a_sqlite_database_runs_in_wal_mode_with_immediate_transactions(tmp_path):

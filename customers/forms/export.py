@@ -25,3 +25,4 @@ class ExportForm(forms.Form):
         error_messages={"required": "Choose the columns", "invalid_choice": "Choose the columns"},
     )
     bom = forms.BooleanField(label="Add a byte-order mark (for Excel)", required=False)
+    background = forms.BooleanField(label="Prepare the file in the background and email me", required=False)

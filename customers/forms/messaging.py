@@ -1,6 +1,8 @@
 """The Send message form: it validates; customers.services.messaging sends."""
 
+import re
 import unicodedata
+import uuid
 from typing import Any
 
 from django import forms
@@ -8,6 +10,8 @@ from django import forms
 from crm_core import forms as crm_forms
 from customers.models import Contact
 from customers.services.messaging import BODY_MAX_LENGTH, SUBJECT_MAX_LENGTH, address_problem, has_line_break
+
+SEND_KEY = re.compile(r"[0-9a-f]{32}")
 
 
 class MessageForm(forms.Form):
@@ -25,6 +29,10 @@ class MessageForm(forms.Form):
         required_message="Enter a message",
         widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "true"}),
     )
+
+    # Names this one message, so a double click or a resent request sends it once (messaging.message_send).
+    # Made when the page is drawn and kept through a re-shown form, so a corrected form is still one message.
+    send_key = forms.CharField(required=False, widget=forms.HiddenInput)
 
     def __init__(self, *args: Any, contact: Contact, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -45,8 +53,16 @@ class MessageForm(forms.Form):
         # Browsers send CRLF from a textarea; the mail is written with one kind of line ending.
         return self.cleaned_data["body"].replace("\r\n", "\n").replace("\r", "\n")
 
+    @property
+    def page_key(self) -> str:
+        """The key the page carries: the one posted, if it is one of ours, or a new one."""
+        posted = self.data.get("send_key", "") if self.is_bound else ""
+        return posted if SEND_KEY.fullmatch(posted) else uuid.uuid4().hex
+
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean()
+        if not SEND_KEY.fullmatch(cleaned.get("send_key", "")):
+            self.add_error(None, "This form was not sent whole; check it and press Send message again.")
         if self.recipient_problem:
             self.add_error(None, self.recipient_error)
         return cleaned

@@ -1,11 +1,12 @@
 """Send a message to a contact by email, and keep what happened to it in the contact's activity log.
 
 A message is one Activity, kind "event", event "message", actor the sender. It is recorded as queued in the
-transaction; the mail goes out only once that transaction has committed, and the outcome is written back to
-the same Activity. Its keys, for anyone rendering or reading the log:
+transaction, with its mail in the outbox (jobs.outbox); the worker sends it once that transaction has
+committed, retrying a temporary refusal, and the outcome is written back to the same Activity. Its keys,
+for anyone rendering or reading the log:
 
-    data["status"]    "queued", "sent" or "failed" (MessageStatus). "queued" lasts only from the commit
-                      until the mail server answers, unless the process died in between.
+    data["status"]    "queued", "sent" or "failed" (MessageStatus). "queued" lasts until the worker has
+                      the mail server's answer, or through the pauses between tries of a temporary refusal.
     data["to"]        the recipient address, the contact's email at the time of sending
     data["from"]      the From header used (settings.DEFAULT_FROM_EMAIL)
     data["reply_to"]  the sender's own email address, where replies go; "" when they have none
@@ -18,25 +19,20 @@ ann@example.com"), "Subject: …", a blank line, then the message text exactly a
 subject lines never contain a line break, so message_text() can take the text back out.
 """
 
-import logging
-import smtplib
-import socket
-import ssl
-from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.exceptions import ValidationError
-from django.core.mail import BadHeaderError, EmailMessage
+from django.core.mail import BadHeaderError
 from django.core.validators import validate_email
 from django.db import models, transaction
 
 from crm_core.actors import Actor
 from customers.models import Activity, Contact
 from customers.services.records import activity_record
-
-logger = logging.getLogger(__name__)
+from jobs.models import MailStatus, OutboxMail
+from jobs.outbox import mail_queue
 
 EVENT = "message"
 SUBJECT_MAX_LENGTH = 200
@@ -90,77 +86,75 @@ def _body(*, data: dict[str, Any], text: str) -> str:
     return f"{headline}\nSubject: {data['subject']}\n\n{text}"
 
 
-def failure_reason(error: Exception) -> str:
-    """Return, in plain words staff can act on, why the mail server did not take a message.
+TOPIC = "contact-message:"
 
-    Never the exception's own text: that can carry file paths, host names and library internals, which
-    belong in the server's log (where _deliver writes them), not in a contact's history.
+
+class _AlreadyQueued(Exception):
+    def __init__(self, mail: OutboxMail) -> None:
+        super().__init__(mail.key)
+        self.mail = mail
+
+
+def _queued_activity(mail: OutboxMail) -> Activity | None:
+    pk = mail.topic.removeprefix(TOPIC)
+    return Activity.objects.filter(pk=int(pk)).first() if mail.topic.startswith(TOPIC) and pk.isdigit() else None
+
+
+def message_send(*, contact: Contact, subject: str, body: str, actor: Actor, key: str) -> Activity | None:
+    """Record a message to the contact as queued and put it in the outbox, which the worker sends from.
+
+    Return the message's Activity, which says "queued" until the worker has heard from the mail server
+    (message_outcome writes "sent" or "failed" onto it). `key` names this one message (the form's own
+    token): sending again under the same key, as a double click does, records and sends nothing more and
+    returns the first message's Activity (None if its contact has gone since). Refuse with BadHeaderError,
+    recording and sending nothing, if the subject has a line break or the contact's email is not one valid
+    address; the form tells people so before it gets here.
     """
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return "the mail server refused the recipient's address"
-    if isinstance(error, smtplib.SMTPSenderRefused):
-        return "the mail server refused the sender's address"
-    if isinstance(error, smtplib.SMTPAuthenticationError):
-        return "the mail server did not accept our login"
-    if isinstance(error, smtplib.SMTPResponseException):
-        if 400 <= error.smtp_code < 500:
-            return f"the mail server is not taking messages just now (it answered {error.smtp_code})"
-        return f"the mail server refused the message (it answered {error.smtp_code})"
-    if isinstance(error, smtplib.SMTPServerDisconnected):
-        return "the mail server closed the connection"
-    if isinstance(error, smtplib.SMTPException):
-        return "the mail server could not take the message"
-    if isinstance(error, ConnectionRefusedError):
-        return "the mail server refused the connection"
-    if isinstance(error, TimeoutError):
-        return "the mail server did not answer in time"
-    if isinstance(error, socket.gaierror):
-        return "the mail server's address could not be found"
-    if isinstance(error, ssl.SSLError):
-        return "a secure connection to the mail server could not be made"
-    if isinstance(error, OSError):
-        return "the mail server could not be reached"
-    return "the message could not be handed to the mail server"
-
-
-def _deliver(activity: Activity, email: EmailMessage, text: str) -> None:
-    """Hand the message to the mail server and write the outcome onto its activity; never raise."""
+    to = contact.email
+    if has_line_break(subject) or address_problem(to):
+        raise BadHeaderError("A message needs a one-line subject and one valid recipient address.")
     try:
-        email.send()
-    except Exception as error:  # The mail server is the outside world: any failure is an outcome to record.
-        logger.warning("Message %s to contact %s was not sent", activity.pk, activity.contact_id, exc_info=True)
-        activity.data |= {"status": MessageStatus.FAILED, "reason": failure_reason(error)}
-    else:
-        activity.data["status"] = MessageStatus.SENT
-    activity.body = _body(data=activity.data, text=text)
-    # An update, not a save: if the contact was erased meanwhile there is no row left to write, and that is fine.
-    Activity.objects.filter(pk=activity.pk).update(data=activity.data, body=activity.body)
+        return _message_record(contact=contact, subject=subject, body=body, actor=actor, key=f"message:{key}")
+    except _AlreadyQueued as queued:
+        return _queued_activity(queued.mail)
 
 
 @transaction.atomic
-def message_send(*, contact: Contact, subject: str, body: str, actor: Actor) -> Activity:
-    """Record a message to the contact as queued and send it by email once the transaction commits.
-
-    Return the message's Activity. Called outside any transaction (as a view is), the mail has been handed
-    to the server by the time this returns, and the Activity says "sent" or "failed"; inside an outer
-    transaction it says "queued" until that commits. Refuse with BadHeaderError, recording and sending
-    nothing, if the subject has a line break or the contact's email is not one valid address; the form
-    tells people so before it gets here.
-    """
-    to, sender = contact.email, settings.DEFAULT_FROM_EMAIL
-    if has_line_break(subject) or address_problem(to):
-        raise BadHeaderError("A message needs a one-line subject and one valid recipient address.")
+def _message_record(*, contact: Contact, subject: str, body: str, actor: Actor, key: str) -> Activity:
     reply_to = sender_address(actor.user)
     data = {
         "status": MessageStatus.QUEUED,
-        "to": to,
-        "from": sender,
+        "to": contact.email,
+        "from": settings.DEFAULT_FROM_EMAIL,
         "reply_to": reply_to,
         "subject": subject,
     }
     activity = activity_record(contact=contact, event=EVENT, actor=actor, body=_body(data=data, text=body), data=data)
-    email = EmailMessage(
-        subject=subject, body=body, from_email=sender, to=[to], reply_to=[reply_to] if reply_to else None
+    mail, created = mail_queue(
+        key=key, topic=f"{TOPIC}{activity.pk}", to=contact.email, subject=subject, body=body, reply_to=reply_to
     )
-    transaction.on_commit(partial(_deliver, activity, email, body))
+    if not created:
+        # Rolls this second entry back; the first one stands for the message.
+        raise _AlreadyQueued(mail)
     return activity
+
+
+def message_outcome(*, mail: OutboxMail) -> None:
+    """Write a sent or finally failed mail's outcome onto its message's Activity (the outbox's mail_finished).
+
+    An update, not a save: if the contact was erased meanwhile there is no row left to write, and that is fine.
+    """
+    activity = _queued_activity(mail)
+    if activity is None:
+        return
+    if mail.status == MailStatus.SENT:
+        activity.data = {**activity.data, "status": MessageStatus.SENT}
+    else:
+        activity.data = {**activity.data, "status": MessageStatus.FAILED, "reason": mail.failure_reason}
+    activity.body = _body(data=activity.data, text=message_text(activity))
+    Activity.objects.filter(pk=activity.pk).update(data=activity.data, body=activity.body)
+
+
+def on_mail_finished(sender: type, *, mail: OutboxMail, **kwargs: Any) -> None:
+    """The outbox's mail_finished receiver (connected in CustomersConfig.ready)."""
+    message_outcome(mail=mail)

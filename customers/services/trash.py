@@ -17,7 +17,7 @@ whose rows have dependants or delete signals of their own goes through Django's 
 import logging
 import math
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -271,6 +271,20 @@ def contacts_purge(*, contacts: QuerySet[Contact], actor: Actor) -> Purged:
 # never anyone's address (.invalid is reserved by RFC 2606, and the app's email fields refuse a domain
 # without a dot, so no form or order can bring it in).
 ERASED_EMAIL = "erased-{pk}@invalid"
+
+
+def trash_purge_due(*, actor: Actor, on_batch: Callable[[Purged], None] | None = None) -> Purged:
+    """Delete for good every contact in the Trash longer than TRASH_DAYS, a committed batch at a time.
+
+    An interrupted purge carries on where it stopped the next time; `on_batch` hears the total after each.
+    """
+    due = Contact.objects.filter(deleted_at__lt=trash_cutoff())
+    total = Purged()
+    for ids in pk_batches(due):
+        total += contacts_purge(contacts=due.filter(pk__in=ids), actor=actor)
+        if on_batch is not None:
+            on_batch(total)
+    return total
 
 
 def erased_email(pk: int) -> str:

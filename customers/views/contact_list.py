@@ -26,6 +26,7 @@ from customers.filters import ContactListQuery
 from customers.forms import BulkLabelForm
 from customers.models import Contact
 from customers.selection import ContactSelection, EmptySelection, posted_filters
+from customers.services import background
 
 
 @permission_required("customers.view_contact", raise_exception=True)
@@ -142,6 +143,14 @@ def contact_bulk(request: HttpRequest) -> HttpResponse:
         return redirect(back)
     label, action = form.cleaned_data["label"], form.cleaned_data["action"]
     contacts = selection.contacts(contacts=selectors.contacts_live())
+    # Ticked rows are a page at most; only "all that match" can be too many for one request.
+    count = contacts.count() if selection.all_matching else 0
+    if count > settings.BULK_JOB_THRESHOLD:
+        add = action == BulkLabelForm.ADD
+        background.label_job_queue(user=request.user, selection=selection, label=label, add=add, count=count)
+        doing = f"Adding label {label.name} to" if add else f"Removing label {label.name} from"
+        messages.success(request, f"{doing} {intcomma(count)} contacts in the background; follow it on the Jobs page.")
+        return redirect(back)
     actor = Actor.staff(request.user)
     if action == BulkLabelForm.ADD:
         changed = services.contacts_label_add(contacts=contacts, label=label, actor=actor)

@@ -10,11 +10,13 @@ and gets the file, streamed (customers/export.py).
 from dataclasses import dataclass
 from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db.models import QuerySet
 from django.http import HttpRequest, HttpResponse, QueryDict, StreamingHttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils.http import content_disposition_header
@@ -27,6 +29,7 @@ from customers.filters import ContactFilter, filter_params
 from customers.forms.export import SCOPE_ALL, ExportForm
 from customers.models import Contact
 from customers.selection import SCOPE_MATCHING, SCOPE_SELECTED, ContactSelection, EmptySelection, posted_filters
+from customers.services.background import export_job_queue
 from customers.services.export import export_log_start
 
 # How ExportLog names each scope.
@@ -89,10 +92,39 @@ def contact_export(request: HttpRequest) -> HttpResponse:
         scope = form.cleaned_data["scope"]
         selection = asked.selection(scope)
         contacts = selection.contacts(contacts=selectors.contacts_live()) if selection else None
-        if contacts is not None and contacts.exists():
+        # Counted only as far as the threshold: past it, the exact number is the job's to find.
+        threshold = settings.EXPORT_BACKGROUND_THRESHOLD
+        count = contacts[: threshold + 1].count() if contacts is not None else 0
+        if count and (form.cleaned_data["background"] or count > threshold):
+            return _queue(request, form.cleaned_data, selection, count if count <= threshold else None)
+        if count:
             return _download(request, form.cleaned_data, selection, contacts)
         form.add_error(None, NOTHING_TO_EXPORT)
     return render(request, "customers/export_form.html", _page_context(asked, form))
+
+
+def _queue(
+    request: HttpRequest, choice: dict[str, Any], selection: ContactSelection, count: int | None
+) -> HttpResponse:
+    job = export_job_queue(
+        user=request.user,
+        selection=selection,
+        scope=LOG_SCOPES[choice["scope"]],
+        columns=choice["columns"],
+        bom=choice["bom"],
+        count=count,
+    )
+    size = (
+        f"{intcomma(count)} contact{pluralize(count)}"
+        if count
+        else f"more than {intcomma(settings.EXPORT_BACKGROUND_THRESHOLD)} contacts"
+    )
+    where = f" and emailed to {request.user.email}" if request.user.email else ""
+    messages.success(
+        request,
+        f"Your export of {size} is being prepared in the background. It will be ready on this page{where}.",
+    )
+    return redirect(reverse("jobs:list") + f"#job-{job.pk}")
 
 
 def _download(
@@ -120,22 +152,39 @@ def _page_context(asked: ExportRequest, form: ExportForm) -> dict[str, Any]:
     if asked.ids:
         # Counted through the same selection the download uses, so the number shown is the number exported.
         selected = ContactSelection(filters=asked.filters, ids=asked.ids).contacts(contacts=live).count()
-        options.append((SCOPE_SELECTED, f"The {intcomma(selected)} selected contact{pluralize(selected)}", ""))
+        options.append(
+            (SCOPE_SELECTED, f"The {intcomma(selected)} selected contact{pluralize(selected)}", "", selected)
+        )
     if asked.filters:
         matching = count_rows(filterset.qs)
-        options.append((SCOPE_MATCHING, f"All {_rows(matching)} contact{pluralize(matching.value)} that match", ""))
+        options.append(
+            (SCOPE_MATCHING, f"All {_rows(matching)} contact{pluralize(matching.value)} that match", "", matching.value)
+        )
     everyone = count_rows(live)
     options.append(
-        (SCOPE_ALL, "All contacts", f"{_rows(everyone)} contact{pluralize(everyone.value)}, whatever the filters")
+        (
+            SCOPE_ALL,
+            "All contacts",
+            f"{_rows(everyone)} contact{pluralize(everyone.value)}, whatever the filters",
+            everyone.value,
+        )
     )
     return {
         "form": form,
         "query": query,
         "ids": sorted(asked.ids),
         "scope_options": [
-            {"value": value, "id": f"id_scope_{index}", "label": label, "hint": hint}
-            for index, (value, label, hint) in enumerate(options)
+            {
+                "value": value,
+                "id": f"id_scope_{index}",
+                "label": label,
+                "hint": hint,
+                # Past the threshold the file is prepared as a job; the page says so before Export is pressed.
+                "background": count > settings.EXPORT_BACKGROUND_THRESHOLD,
+            }
+            for index, (value, label, hint, count) in enumerate(options)
         ],
+        "threshold": settings.EXPORT_BACKGROUND_THRESHOLD,
         "scope": form["scope"].value(),
         "columns": form["columns"].value(),
         "pills": [text for text, _ in filterset.pills()],

@@ -31,7 +31,7 @@ from customers.forms.trash import ContactEraseForm
 from customers.models import Contact
 from customers.search import MAX_TERM_LENGTH
 from customers.selection import SCOPE_MATCHING, ContactSelection, EmptySelection, posted_filters
-from customers.services import trash
+from customers.services import background, trash
 
 # The confirmation names this many of the selected contacts, then says how many more there are.
 NAMES_SHOWN = 5
@@ -109,6 +109,16 @@ def contacts_delete(request: HttpRequest) -> HttpResponse:
     if "confirm" not in request.POST:
         return _confirm(request, selection, cancel_url=back)
     shown = request.POST.get("count", "")
+    if selection.all_matching:
+        count = selection.contacts(contacts=selectors.contacts_live()).count()
+        if str(count) != shown:
+            return _confirm(request, selection, cancel_url=back, changed=True)
+        if count > settings.BULK_JOB_THRESHOLD:
+            background.trash_job_queue(user=request.user, selection=selection, count=count)
+            messages.success(
+                request, f"Moving {_contacts_count(count)} to the Trash in the background; follow it on the Jobs page."
+            )
+            return redirect(back)
     at = timezone.now()
     try:
         with transaction.atomic():

@@ -314,7 +314,9 @@
     form.dataset.exportBusy = "1";
     var button = event.submitter;
     if (button) { button.setAttribute("aria-disabled", "true"); }
-    var started = form.querySelector("[data-export-started]");
+    // A ticked "in the background", or a choice past the threshold, leads to the Jobs page, not a download.
+    var queued = form.querySelector("#id_background:checked, input[name=scope][data-export-background]:checked");
+    var started = form.querySelector(queued ? "[data-export-queued]" : "[data-export-started]");
     var status = document.getElementById("status");
     if (started) {
       started.hidden = false;

@@ -12,9 +12,8 @@ from django.apps import apps
 from django.core.management.base import BaseCommand
 
 from crm_core.actors import SYSTEM
-from crm_core.batching import pk_batches
 from customers.models import Contact
-from customers.services.trash import Purged, contacts_purge, trash_cutoff
+from customers.services.trash import Purged, trash_cutoff, trash_purge_due
 
 
 class Command(BaseCommand):
@@ -32,11 +31,12 @@ class Command(BaseCommand):
             self.stdout.write(f"{count:,} contact{'' if count == 1 else 's'} {since} would be deleted permanently.")
             return
         started = time.monotonic()
-        total = Purged()
-        for ids in pk_batches(due):
-            total += contacts_purge(contacts=due.filter(pk__in=ids), actor=SYSTEM)
-            if verbosity > 1:
-                self.stdout.write(f"  {total.contacts:,} contacts deleted so far")
+        total = trash_purge_due(
+            actor=SYSTEM,
+            on_batch=(lambda so_far: self.stdout.write(f"  {so_far.contacts:,} contacts deleted so far"))
+            if verbosity > 1
+            else None,
+        )
         if verbosity:
             self.stdout.write(self._summary(total, since, time.monotonic() - started))
 
