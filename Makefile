@@ -61,6 +61,7 @@ bench: install-dev
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) manage.py migrate --noinput -v0
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/data.py --size $(SIZE) --if-empty
 	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/run.py --size $(SIZE)
+	DATABASE_URL=$(BENCH_DATABASE_URL) $(PY) bench/jobs.py
 
 clean:
 	rm -rf .venv $(UV_HOME) staticfiles .pytest_cache .ruff_cache

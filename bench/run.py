@@ -70,9 +70,9 @@ from django.utils import timezone  # noqa: E402
 from bench import delete as delete_bench  # noqa: E402
 from bench import list_page  # noqa: E402
 from bench.order_sync import PRODUCTS  # noqa: E402
-from customers.filters import _start_of  # noqa: E402
+from crm_core.actors import SYSTEM  # noqa: E402
+from crm_core.bounds import day_span  # noqa: E402
 from customers.models import Contact, Label  # noqa: E402
-from customers.services import SYSTEM  # noqa: E402
 from customers.services.trash import contacts_purge  # noqa: E402
 from orders.models import Order, OrderLine  # noqa: E402
 from orders.payload import placed_order_from_payload  # noqa: E402
@@ -281,8 +281,8 @@ def _copy_one(scope: str) -> dict:
     if scope == "recent":
         tenth = live.order_by("-created_at").values_list("created_at", flat=True)[live.count() // 10]
         # The same bound as the app's export of created_from=<that day>; a timestamp we made, not input.
-        extra = f"AND c.created_at >= '{_start_of(tenth.date()).isoformat()}'"
-    rows = live.filter(created_at__gte=_start_of(tenth.date())).count() if scope == "recent" else live.count()
+        extra = f"AND c.created_at >= '{day_span(tenth.date())[0].isoformat()}'"
+    rows = live.filter(created_at__gte=day_span(tenth.date())[0]).count() if scope == "recent" else live.count()
     with connection.cursor() as cursor:
         raw = cursor.cursor
         with raw.copy(COPY_SQL.format(extra="AND c.id < 0")) as copy:
@@ -321,10 +321,10 @@ def _delete(client: Client) -> dict:
     # The newest 10k by creation day, chosen through the list's own filter so the request deletes them.
     day = live.order_by("-created_at").values_list("created_at", flat=True)[min(DELETE_COUNT, live.count()) - 1]
     day = timezone.localdate(day) + timedelta(days=1)
-    chosen = live.filter(created_at__gte=_start_of(day))
+    chosen = live.filter(created_at__gte=day_span(day)[0])
     count = chosen.count()
     ids = list(chosen.values_list("pk", flat=True))
-    bound = Contact._meta.get_field("created_at").get_db_prep_value(_start_of(day), connection)
+    bound = Contact._meta.get_field("created_at").get_db_prep_value(day_span(day)[0], connection)
     where = "deleted_at IS NULL AND created_at >= %s"
     ways = [
         ("App: bulk delete to the Trash (confirm request)", None, lambda: _delete_request(client, day, count)),

@@ -12,7 +12,7 @@ import time
 from typing import Any
 
 from django.core.management import BaseCommand, call_command
-from django.db import DatabaseError, close_old_connections, connections, transaction
+from django.db import DatabaseError, InterfaceError, close_old_connections, connections, transaction
 from django.utils.crypto import get_random_string
 
 from crm_core.tasks import task_backends
@@ -48,7 +48,7 @@ class Command(BaseCommand):
                     jobs_recover()
                     chores_schedule()
                 return
-            except DatabaseError:
+            except (DatabaseError, InterfaceError):
                 if pause is None:
                     raise
                 logger.warning("The database is not answering; trying again in %s s", pause, exc_info=True)
@@ -78,7 +78,7 @@ class Command(BaseCommand):
             try:
                 worker.run()
                 return
-            except DatabaseError:
+            except (DatabaseError, InterfaceError):
                 pause = RETRY_PAUSES[min(failures, len(RETRY_PAUSES) - 1)]
                 failures += 1
                 logger.warning("The database went away; the worker goes on in %s s", pause, exc_info=True)
