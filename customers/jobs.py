@@ -10,7 +10,9 @@ file with the same content.
 """
 
 import tempfile
+from collections.abc import Callable
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -18,6 +20,7 @@ from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.files import File
 from django.core.files.storage import storages
 from django.db import transaction
+from django.db.models import QuerySet
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
 from django.utils import timezone
@@ -48,22 +51,24 @@ def _actor(run: JobRun) -> Actor:
     return Actor.staff(user)
 
 
-def _selected(run: JobRun) -> "tuple[object, int, str]":
-    """Return the selection's contacts as they are now, their count, and a note if the count has changed."""
+def _begin(run: JobRun) -> tuple[QuerySet[Contact], str]:
+    """Start the run on the selection as it is now: its contacts, and a note if their count has changed."""
     contacts = ContactSelection.from_described(run.params["selection"]).contacts(contacts=selectors.contacts_live())
     total = contacts.count()
+    run.begin(total=total)
     asked = run.params.get("count")
-    note = ""
-    if asked is not None and asked != total:
-        note = f" The selection matched {_contacts(total)} when the job ran ({intcomma(asked)} when it was asked for)."
-    return contacts, total, note
+    if asked is None or asked == total:
+        return contacts, ""
+    return (
+        contacts,
+        f" The selection matched {_contacts(total)} when the job ran ({intcomma(asked)} when it was asked for).",
+    )
 
 
 def export_run(run: JobRun) -> str:
     """Write the selection's CSV to the exports storage, record the file, and mail the person that it is ready."""
     actor = _actor(run)
-    contacts, total, note = _selected(run)
-    run.begin(total=total)
+    contacts, note = _begin(run)
     log = ExportLog.objects.get(pk=run.params["log"])
     # The audit entry names the job that wrote the file.
     log.filters = {**log.filters, "job": run.job.pk}
@@ -101,7 +106,7 @@ def export_run(run: JobRun) -> str:
     return f"Exported {_contacts(rows)} to {filename}.{note}"
 
 
-def _walk(run: JobRun, contacts: "object", total: int, act: "object") -> int:
+def _walk(run: JobRun, contacts: QuerySet[Contact], act: Callable[[QuerySet[Contact]], int]) -> int:
     """Apply `act` to the selection a committed batch at a time, after the cursor; return how many it changed."""
     last, changed, processed = run.cursor.get("last"), run.cursor.get("changed", 0), run.cursor.get("processed", 0)
     remaining = contacts if last is None else contacts.filter(pk__gt=last)
@@ -113,36 +118,23 @@ def _walk(run: JobRun, contacts: "object", total: int, act: "object") -> int:
     return changed
 
 
-def _label(run: JobRun) -> Label:
+def _label_run(run: JobRun, *, add: bool) -> str:
+    actor = _actor(run)
     label = Label.objects.filter(pk=run.params["label"]).first()
     if label is None:
         raise JobFailed("The label was deleted before the job ran, so no contact was changed.")
-    return label
-
-
-def label_add_run(run: JobRun) -> str:
-    actor, label = _actor(run), _label(run)
-    contacts, total, note = _selected(run)
-    run.begin(total=total)
-    changed = _walk(run, contacts, total, lambda batch: contacts_label_add(contacts=batch, label=label, actor=actor))
-    return f"Label {label.name} added to {_contacts(changed)}.{note}"
-
-
-def label_remove_run(run: JobRun) -> str:
-    actor, label = _actor(run), _label(run)
-    contacts, total, note = _selected(run)
-    run.begin(total=total)
-    changed = _walk(run, contacts, total, lambda batch: contacts_label_remove(contacts=batch, label=label, actor=actor))
-    return f"Label {label.name} removed from {_contacts(changed)}.{note}"
+    contacts, note = _begin(run)
+    change = contacts_label_add if add else contacts_label_remove
+    changed = _walk(run, contacts, lambda batch: change(contacts=batch, label=label, actor=actor))
+    return f"Label {label.name} {'added to' if add else 'removed from'} {_contacts(changed)}.{note}"
 
 
 def trash_run(run: JobRun) -> str:
     actor = _actor(run)
-    contacts, total, note = _selected(run)
-    run.begin(total=total)
+    contacts, note = _begin(run)
     # One moment for the whole job, fixed when it was asked for, so every batch is one move in the Trash.
     at = parse_datetime(run.params["at"])
-    moved = _walk(run, contacts, total, lambda batch: contacts_trash(contacts=batch, actor=actor, at=at))
+    moved = _walk(run, contacts, lambda batch: contacts_trash(contacts=batch, actor=actor, at=at))
     return f"{_contacts(moved)} moved to the Trash.{note}"
 
 
@@ -154,7 +146,7 @@ def _purge_chore() -> str:
 def register_jobs() -> None:
     """Tell the jobs app about this app's kinds and chores (called from CustomersConfig.ready)."""
     register(JobKind(EXPORT, "Export contacts", "customers.export_contact", export_run))
-    register(JobKind(LABEL_ADD, "Add label", "customers.change_contact", label_add_run))
-    register(JobKind(LABEL_REMOVE, "Remove label", "customers.change_contact", label_remove_run))
+    register(JobKind(LABEL_ADD, "Add label", "customers.change_contact", partial(_label_run, add=True)))
+    register(JobKind(LABEL_REMOVE, "Remove label", "customers.change_contact", partial(_label_run, add=False)))
     register(JobKind(TRASH, "Delete contacts", "customers.delete_contact", trash_run))
     register_chore(Chore("purge_trash", timedelta(days=1), _purge_chore))

@@ -169,3 +169,32 @@ class TestBulkJobs:
         assert Contact.objects.live().count() == 0
         assert Contact.objects.values("deleted_at").distinct().count() == 1
         assert Job.objects.get().summary == "3 contacts moved to the Trash."
+
+
+class TestJobsThatCannotRun:
+    def _queued_label_job(self, staff, settings, capture):
+        settings.BULK_JOB_THRESHOLD = 1
+        ContactFactory.create_batch(2)
+        label = LabelFactory(name="VIP")
+        _bulk(staff, capture, label=label.pk, action="remove_label")
+        return label, Job.objects.get()
+
+    def test_a_label_deleted_before_the_job_ran_fails_it_with_the_reason(
+        self, staff, settings, django_capture_on_commit_callbacks
+    ):
+        label, job = self._queued_label_job(staff, settings, django_capture_on_commit_callbacks)
+        label.delete()
+        run_queued()
+        job.refresh_from_db()
+        assert (job.status, job.failure_reason) == (
+            JobStatus.FAILED,
+            "The label was deleted before the job ran, so no contact was changed.",
+        )
+
+    def test_a_job_whose_asker_left_is_not_run(self, staff, settings, django_capture_on_commit_callbacks):
+        _label, job = self._queued_label_job(staff, settings, django_capture_on_commit_callbacks)
+        type(job.user).objects.filter(pk=job.user_id).update(is_active=False)
+        run_queued()
+        job.refresh_from_db()
+        assert job.failure_reason == "The person who asked for it no longer has an active account, so it was not run."
+        assert not Activity.objects.filter(event="label_removed").exists()
