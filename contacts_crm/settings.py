@@ -265,6 +265,8 @@ JOBS_MAX_ATTEMPTS = env.int("JOBS_MAX_ATTEMPTS", default=3)
 # A mail the server refused for now is tried again after each of these pauses (seconds), then failed.
 OUTBOX_RETRY_SECONDS = [60, 300, 1800, 7200]
 OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="contacts-crm.localhost")
+# The engine's own record of a finished task is removed after this many days (a daily chore).
+TASK_RESULTS_DAYS = env.int("TASK_RESULTS_DAYS", default=30)
 # The worker looks for due chores (Trash purge, expired exports, stopped jobs) this often.
 CHORES_TICK_SECONDS = env.int("CHORES_TICK_SECONDS", default=60)
 

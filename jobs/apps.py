@@ -10,7 +10,9 @@ class JobsConfig(AppConfig):
     verbose_name = "Jobs"
 
     def ready(self) -> None:
+        from jobs.chores import task_results_prune
         from jobs.registry import Chore, register_chore
         from jobs.services import job_files_expire
 
         register_chore(Chore("expire_job_files", timedelta(hours=1), lambda: job_files_expire()))
+        register_chore(Chore("prune_task_results", timedelta(days=1), task_results_prune))

@@ -12,9 +12,11 @@ import logging
 from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.management import call_command
 from django.db import transaction
 from django.utils import timezone
 
+from crm_core.tasks import task_backends
 from jobs.models import ChoreClock
 from jobs.outbox import mails_recover
 from jobs.registry import chores
@@ -63,6 +65,17 @@ def chores_run(*, now: datetime | None = None) -> list[str]:
     for line in done:
         logger.info("%s", line)
     return done
+
+
+def task_results_prune() -> str:
+    """Remove the task engine's own records of tasks finished over TASK_RESULTS_DAYS ago (database backend only).
+
+    Jobs and mails keep their own records; these rows only say that a task ran.
+    """
+    if type(task_backends["default"]).__name__ != "DatabaseBackend":
+        return "No task records to prune on this backend"
+    call_command("prune_db_task_results", min_age_days=settings.TASK_RESULTS_DAYS, verbosity=0)
+    return f"Pruned the task records finished over {settings.TASK_RESULTS_DAYS} days ago"
 
 
 def chores_schedule(*, now: datetime | None = None) -> bool:

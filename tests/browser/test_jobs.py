@@ -2,7 +2,6 @@
 process runs it, and the file downloads from there."""
 
 import csv
-import signal
 from pathlib import Path
 
 import pytest
@@ -10,7 +9,7 @@ from playwright.sync_api import Page, expect
 
 from jobs.models import Job
 from tests.factories import ContactFactory
-from tests.jobs.support import worker_process
+from tests.jobs.support import worker_process, worker_stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,8 +42,7 @@ def test_an_export_above_the_threshold_runs_as_a_job_and_downloads_from_the_jobs
         # htmx polls the row every second; no reload.
         expect(bar).to_have_attribute("value", "100", timeout=30_000)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        worker_stop(worker)
     row = page.get_by_role("row").filter(has=bar)
     expect(row).to_contain_text("Done")
     expect(row).to_contain_text("Exported 5 contacts")

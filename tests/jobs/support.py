@@ -1,6 +1,7 @@
 """Running queued tasks in a test: in this process (as the worker's own loop does), or in a real worker process."""
 
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -62,3 +63,19 @@ def worker_process(*args: str, env: dict[str, str] | None = None) -> subprocess.
     )
     process.output = lambda: (log.seek(0), log.read())[1]
     return process
+
+
+def worker_stop(process: subprocess.Popen) -> None:
+    """Stop a worker as a service manager does: SIGTERM, and SIGKILL if it has not gone after 30 seconds.
+
+    A worker asked to stop finishes the task in hand first (RQ's warm shutdown); on a loaded machine that
+    can take long, and how a worker ends is not what these tests are about.
+    """
+    if process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(timeout=30)

@@ -1,5 +1,6 @@
 """jobs.chores: the worker's own schedule. One chain of ticks, each chore once per period, and by hand."""
 
+import uuid
 from datetime import timedelta
 from io import StringIO
 
@@ -79,3 +80,16 @@ def test_every_chore_can_be_run_by_hand():
     call_command("chores", stdout=out)
     assert "Purged 1 contact from the Trash" in out.getvalue()
     assert Contact.objects.count() == 0
+
+
+def test_the_engines_records_of_old_finished_tasks_are_pruned_and_recent_ones_kept(settings):
+    from jobs.chores import task_results_prune
+    from jobs.tasks import run_chores
+
+    old, recent, waiting = (run_chores.enqueue().id for _ in range(3))
+    DBTaskResult.objects.filter(pk=old).update(
+        status="SUCCESSFUL", finished_at=timezone.now() - timedelta(days=settings.TASK_RESULTS_DAYS + 1)
+    )
+    DBTaskResult.objects.filter(pk=recent).update(status="SUCCESSFUL", finished_at=timezone.now())
+    assert task_results_prune() == f"Pruned the task records finished over {settings.TASK_RESULTS_DAYS} days ago"
+    assert set(DBTaskResult.objects.values_list("pk", flat=True)) == {uuid.UUID(recent), uuid.UUID(waiting)}

@@ -14,7 +14,7 @@ import pytest
 
 from jobs.models import Job, JobStatus
 from tests.factories import ContactFactory, UserFactory
-from tests.jobs.support import ROOT, database_url, worker_process
+from tests.jobs.support import ROOT, database_url, worker_process, worker_stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -79,8 +79,7 @@ def test_an_export_queued_on_redis_is_run_by_a_real_rq_worker(redis_url, export_
             assert time.monotonic() < deadline, "The RQ worker did not finish the job"
             time.sleep(0.1)
     finally:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
+        worker_stop(worker)
     job.refresh_from_db()
     assert (job.processed, job.summary) == (3, f"Exported 3 contacts to {job.result_name}.")
     assert (export_files / job.result_file).read_bytes().count(b"\r\n") == 4

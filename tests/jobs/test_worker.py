@@ -18,7 +18,7 @@ from customers.selection import ContactSelection
 from customers.services.background import export_job_queue, label_job_queue
 from jobs.models import Job, JobStatus
 from tests.factories import ContactFactory, UserFactory
-from tests.jobs.support import worker_process
+from tests.jobs.support import worker_process, worker_stop
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -36,12 +36,6 @@ def _wait_for(predicate, *, seconds: float = 60, worker=None):
     pytest.fail("Timed out waiting for the worker")
 
 
-def _stop(worker):
-    if worker.poll() is None:
-        worker.send_signal(signal.SIGTERM)
-        worker.wait(timeout=30)
-
-
 def test_a_worker_process_runs_a_queued_export_to_a_file(export_files):
     user = UserFactory(role="Staff", email="")
     ContactFactory.create_batch(3)
@@ -50,7 +44,7 @@ def test_a_worker_process_runs_a_queued_export_to_a_file(export_files):
     try:
         _wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.DONE, worker=worker)
     finally:
-        _stop(worker)
+        worker_stop(worker)
     job.refresh_from_db()
     assert (job.processed, job.total, job.summary) == (3, 3, f"Exported 3 contacts to {job.result_name}.")
     assert storages["exports"].open(job.result_file).read().count(b"\r\n") == 4
@@ -79,7 +73,7 @@ def test_a_worker_killed_mid_job_is_taken_up_by_the_next_without_duplicates():
     try:
         _wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.DONE, worker=second)
     finally:
-        _stop(second)
+        worker_stop(second)
     job.refresh_from_db()
     assert (job.attempts, job.processed, job.summary) == (2, 20_000, "Label VIP added to 20,000 contacts.")
     assert label.contacts.count() == 20_000
@@ -104,4 +98,4 @@ def test_a_waiting_worker_survives_its_database_connections_being_cut():
         job = export_job_queue(user=user, selection=ALL, scope="all", columns="full", bom=False, count=1)
         _wait_for(lambda: Job.objects.get(pk=job.pk).status == JobStatus.DONE, worker=worker)
     finally:
-        _stop(worker)
+        worker_stop(worker)
