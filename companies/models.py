@@ -32,6 +32,20 @@ def effective_portal_access(*, membership_access: str, company_default: str) -> 
     return CompanyAccess(membership_access)
 
 
+def portal_access_condition(access: CompanyAccess, *, prefix: str = "") -> Q:
+    """Return the condition on memberships whose effective access is `access`, for queries.
+
+    Built by asking effective_portal_access about every pair of values, so the query and the rule above can
+    never disagree. `prefix` reaches the membership from another model ("memberships__").
+    """
+    matching = Q(pk__in=[])
+    for link in MembershipAccess:
+        for default in CompanyAccess:
+            if effective_portal_access(membership_access=link, company_default=default) == access:
+                matching |= Q(**{f"{prefix}portal_access": link, f"{prefix}company__default_portal_access": default})
+    return matching
+
+
 class Company(TimeStampedModel):
     name = models.CharField(max_length=200)
     domain = models.CharField("Website or domain", max_length=253, blank=True)

@@ -22,6 +22,7 @@ from companies.forms import (
 from companies.models import Company, Membership, MembershipAccess
 from crm_core.actors import Actor
 from crm_core.forms import search_read
+from tickets.selectors import portal_views_for_company, tickets_for_company
 
 
 @permission_required("companies.view_company", raise_exception=True)
@@ -173,10 +174,16 @@ def _membership_or_404(company_pk: int, pk: int) -> Membership:
 
 
 def _company_page(request: HttpRequest, company: Company, member_form: MemberAddForm) -> HttpResponse:
+    memberships = list(selectors.memberships_for_company(company=company))
+    # What each member sees in the Customer Portal, from the helpdesk's own rule.
+    views = portal_views_for_company(company_id=company.pk, contact_ids=[m.contact_id for m in memberships])
+    for membership in memberships:
+        membership.portal_view = views[membership.contact_id]
     context = {
         "company": company,
-        "memberships": selectors.memberships_for_company(company=company),
+        "memberships": memberships,
         "member_form": member_form,
         "access_choices": MembershipAccess.choices,
+        "tickets": tickets_for_company(company_id=company.pk),
     }
     return render(request, "companies/company_detail.html", context)

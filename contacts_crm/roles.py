@@ -3,7 +3,7 @@
 from django.apps.registry import Apps
 
 # The apps whose models staff work with; a role's permissions cover every model in them.
-CRM_APPS = ("customers", "companies", "orders")
+CRM_APPS = ("customers", "companies", "orders", "tickets")
 
 # Each role holds the actions of the one before it. An action is a permission codename's first word
 # ("erase" is customers.erase_contact: removing a person's data on a privacy request).

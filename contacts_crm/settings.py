@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "axes",
     "django_tasks",
     "django_tasks_db",
+    "anymail",
     # The layer every app stands on; it imports none of them.
     "crm_core",
     # Background jobs, the outbox and the chores; it imports only crm_core.
@@ -70,6 +71,8 @@ INSTALLED_APPS = [
     "customers",
     "companies",
     "orders",
+    # The helpdesk: tickets, mail intake and the Customer Portal, on top of contacts and companies.
+    "tickets",
     # Last: it composes the apps above (staff groups, demo data, sign-in, the integrity check).
     "contacts_crm",
 ]
@@ -242,6 +245,12 @@ else:
         "BACKEND": "django.core.files.storage.FileSystemStorage",
         "OPTIONS": {"location": Path(env.str("EXPORT_ROOT", default="") or BASE_DIR / "private" / "exports")},
     }
+# Ticket attachments and the mail kept as "Unprocessed mail": private like exports, handed out by the app to
+# those allowed to see them (tickets.selectors).
+STORAGES["attachments"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": Path(env.str("ATTACHMENT_ROOT", default="") or BASE_DIR / "private" / "attachments")},
+}
 # An export of more contacts than this is prepared in the background (and mailed); up to it, it streams at
 # once. A 20,000-row file streams in about two seconds here, far inside any proxy's timeout.
 EXPORT_BACKGROUND_THRESHOLD = env.int("EXPORT_BACKGROUND_THRESHOLD", default=20_000)
@@ -269,6 +278,24 @@ OUTBOX_MESSAGE_ID_DOMAIN = env.str("OUTBOX_MESSAGE_ID_DOMAIN", default="contacts
 TASK_RESULTS_DAYS = env.int("TASK_RESULTS_DAYS", default=30)
 # The worker looks for due chores (Trash purge, expired exports, stopped jobs) this often.
 CHORES_TICK_SECONDS = env.int("CHORES_TICK_SECONDS", default=60)
+
+# The helpdesk. Mail for tickets arrives on `manage.py receive_email` (piped by the mail system) or the
+# Mailgun inbound webhook; replies and portal sign-in links go out from HELPDESK_EMAIL.
+HELPDESK_EMAIL = env.str("HELPDESK_EMAIL", default="") or DEFAULT_FROM_EMAIL
+# A received mail larger than this is kept whole as Unprocessed mail instead of becoming a ticket message.
+TICKET_MAIL_MAX_BYTES = env.int("TICKET_MAIL_MAX_BYTES", default=25 * 1024 * 1024)
+# One file attached in the Customer Portal or to a staff reply may be this large.
+TICKET_UPLOAD_MAX_BYTES = env.int("TICKET_UPLOAD_MAX_BYTES", default=10 * 1024 * 1024)
+# Mailgun signs each inbound post with this key (its "HTTP webhook signing key"); unset, the webhook answers 404.
+MAILGUN_WEBHOOK_SIGNING_KEY = env.str("MAILGUN_WEBHOOK_SIGNING_KEY", default="")
+# Customer Portal sign-in links are valid this many minutes, once; asking for one is limited per email and
+# per client address within the window (seconds). Links point at the address the customer asked from unless
+# PORTAL_URL (https://help.example.com) is set.
+PORTAL_SIGNIN_MINUTES = 15
+PORTAL_SIGNIN_LIMIT_PER_EMAIL = env.int("PORTAL_SIGNIN_LIMIT_PER_EMAIL", default=3)
+PORTAL_SIGNIN_LIMIT_PER_CLIENT = env.int("PORTAL_SIGNIN_LIMIT_PER_CLIENT", default=10)
+PORTAL_SIGNIN_WINDOW = 15 * 60
+PORTAL_URL = env.str("PORTAL_URL", default="").rstrip("/")
 
 # Deleted contacts stay in the Trash this many days; then `manage.py purge_trash` deletes them for good.
 TRASH_DAYS = env.int("TRASH_DAYS", default=30)

@@ -1,4 +1,4 @@
-"""Who did something: a staff user, or the shop, the website or the system for the automatic ways in."""
+"""Who did something: a staff user, the customer, or the shop, the website or the system for the automatic ways in."""
 
 from dataclasses import dataclass
 
@@ -11,6 +11,7 @@ class ActorKind(models.TextChoices):
     SHOP = "shop", "The shop"
     WEBSITE = "website", "The website"
     SYSTEM = "system", "The system"
+    CUSTOMER = "customer", "The customer"
 
 
 @dataclass(frozen=True)
@@ -28,3 +29,5 @@ class Actor:
 SHOP = Actor(kind=ActorKind.SHOP)
 WEBSITE = Actor(kind=ActorKind.WEBSITE)
 SYSTEM = Actor(kind=ActorKind.SYSTEM)
+# The contact themselves: a mail they sent, a reply in the Customer Portal.
+CUSTOMER = Actor(kind=ActorKind.CUSTOMER)

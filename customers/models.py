@@ -227,7 +227,7 @@ class ActivityGroup(models.TextChoices):
 
 
 # Events by group; every other event is a change to the contact.
-MESSAGE_EVENTS = ("message", "message_received")
+MESSAGE_EVENTS = ("message", "message_received", "ticket_opened")
 ORDER_EVENTS = ("order_placed", "order_drafted", "draft_deleted", "order_details_unread")
 
 

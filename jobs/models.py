@@ -95,6 +95,8 @@ class OutboxMail(models.Model):
     subject = models.CharField(max_length=300)
     body = models.TextField()
     message_id = models.CharField(max_length=255)
+    # Further headers the sender asked for, such as a reply's In-Reply-To and References.
+    headers = models.JSONField(default=dict, blank=True)
     status = models.CharField(max_length=8, choices=MailStatus.choices, default=MailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

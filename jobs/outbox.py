@@ -38,11 +38,19 @@ def _enqueue(mail_id: int, run_after: datetime | None = None) -> None:
 
 
 def mail_queue(
-    *, key: str, to: str, subject: str, body: str, reply_to: str = "", topic: str = ""
+    *,
+    key: str,
+    to: str,
+    subject: str,
+    body: str,
+    reply_to: str = "",
+    topic: str = "",
+    headers: dict[str, str] | None = None,
 ) -> tuple[OutboxMail, bool]:
     """Queue a mail under `key`, to go once the transaction commits; return it and whether it is new.
 
-    A key already queued returns that mail and queues nothing, so a double click sends once.
+    A key already queued returns that mail and queues nothing, so a double click sends once. The mail's
+    Message-ID is fixed here, so the caller can keep it (a ticket threads replies by it).
     """
     existing = OutboxMail.objects.filter(key=key).first()
     if existing is not None:
@@ -58,6 +66,7 @@ def mail_queue(
                 subject=subject,
                 body=body,
                 message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
+                headers=headers or {},
             )
     except IntegrityError:
         # The same key, queued by a concurrent request between our look and our insert.
@@ -86,7 +95,7 @@ def mail_send(mail_id: int) -> None:
         to=[mail.to],
         reply_to=[mail.reply_to] if mail.reply_to else None,
         # A fixed id, so a mail program can tell the same message from a new one.
-        headers={"Message-ID": mail.message_id},
+        headers={**mail.headers, "Message-ID": mail.message_id},
     )
     try:
         message.send()

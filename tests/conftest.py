@@ -57,10 +57,14 @@ def production(settings, client):
 
 @pytest.fixture(autouse=True)
 def export_files(settings, tmp_path_factory):
-    """Files jobs make go to a folder of the test's own, never the project's private/ folder."""
+    """Files jobs make and ticket attachments go to folders of the test's own, never the project's private/ folder."""
     location = tmp_path_factory.mktemp("exports")
     settings.STORAGES = {
         **settings.STORAGES,
         "exports": {"BACKEND": "django.core.files.storage.FileSystemStorage", "OPTIONS": {"location": location}},
+        "attachments": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": tmp_path_factory.mktemp("attachments")},
+        },
     }
     return location

@@ -11,7 +11,22 @@ from customers.models import Contact
 from tests.factories import CompanyFactory
 
 # URL names an anonymous visitor may reach. Adding a public URL means adding it here, on purpose.
-PUBLIC_URL_NAMES = {"login", "admin:login", "website_contact", "website_contact_thanks", "shop_order_webhook"}
+PUBLIC_URL_NAMES = {
+    "login",
+    "admin:login",
+    "website_contact",
+    "website_contact_thanks",
+    "shop_order_webhook",
+    # The Customer Portal: its pages check their own sign-in (a contact's, never a staff login).
+    "portal:list",
+    "portal:sign_in",
+    "portal:sign_in_link",
+    "portal:sign_out",
+    "portal:create",
+    "portal:detail",
+    "portal:attachment",
+    "mail:mailgun_inbound",
+}
 
 
 def walk(patterns, prefix="", namespace=None):

@@ -18,6 +18,7 @@ from tests.factories import (
     OrderLineFactory,
     PhoneNumberFactory,
 )
+from tests.tickets.support import ticket_for
 
 pytestmark = pytest.mark.django_db
 
@@ -102,6 +103,7 @@ CONTACT_PAGE = [
     "its latest email consent records with their staff",
     "its companies",
     "its latest orders",
+    "its latest tickets with their companies",
     "the labels it does not have, for the Add label picker",
     "the first page of its activity with actors",
 ]
@@ -116,6 +118,7 @@ def test_contact_page(manager_client, django_assert_num_queries, rows):
         LabelFactory()
         MembershipFactory(contact=contact)
         OrderFactory(contact=contact)
+        ticket_for(contact)
         contact.activities.create(kind="note", body=f"Note {index}")
         contact.suggested_updates.create(field="city", value=f"City {index}", source_reference="Order #1")
         contact.consent_records.create(state="subscribed", source="staff", given_at=timezone.now())
@@ -161,8 +164,17 @@ def test_company_list(manager_client, django_assert_num_queries, rows):
 def test_company_page(manager_client, django_assert_num_queries, rows):
     company = CompanyFactory()
     for _ in range(rows):
-        MembershipFactory(company=company)
-    expected = [*REQUEST, "the company", "its members with their contacts"]
+        member = MembershipFactory(company=company).contact
+        ticket_for(member, company=company)
+    expected = [
+        *REQUEST,
+        "the company",
+        "its members with their contacts",
+        "what each member sees in the portal: the members with company-wide access",
+        "the company's tickets, counted",
+        "each member's own tickets in it, counted",
+        "its latest tickets with their requesters",
+    ]
     with django_assert_num_queries(len(expected)):
         response = manager_client.get(reverse("companies:detail", args=[company.pk]))
     assert len(response.context["memberships"]) == rows

@@ -86,6 +86,7 @@ from customers.services.trash import (
 from customers.services.website import (
     CONSENT_COLLECTED_HOW,
     contact_form_submit,
+    contact_live_get_or_create,
     name_split,
 )
 
@@ -117,6 +118,7 @@ __all__ = [
     "contact_label_remove",
     "contact_labels_add",
     "contact_labels_set",
+    "contact_live_get_or_create",
     "contact_orders_summary_add",
     "contact_phone_add",
     "contact_promote_to_customer",

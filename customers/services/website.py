@@ -1,9 +1,9 @@
-"""The website's way in: messages sent with the public contact form."""
+"""The ways in for people who write to the business: the public contact form, and finding or adding the writer."""
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from crm_core.actors import WEBSITE
+from crm_core.actors import WEBSITE, Actor
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source
 from customers.selectors import contact_live_by_email
 from customers.services.consent import consent_record
@@ -31,7 +31,7 @@ def contact_form_submit(*, name: str, email: str, message: str, consent: bool, c
     The email is the identity: a known contact keeps its name, since a name typed into a public form is
     not trusted over what staff or orders stored; the name typed is kept with the message instead.
     """
-    contact = _contact_find_or_create(name=name, email=email)
+    contact, _ = contact_live_get_or_create(name=name, email=email, source=Source.CONTACT_FORM, actor=WEBSITE)
     activity_record(
         contact=contact,
         event="message_received",
@@ -56,21 +56,27 @@ def contact_form_submit(*, name: str, email: str, message: str, consent: bool, c
     return contact
 
 
-def _contact_find_or_create(*, name: str, email: str) -> Contact:
+def contact_live_get_or_create(*, name: str, email: str, source: Source, actor: Actor) -> tuple[Contact, bool]:
+    """Return the live contact with this email, or a new lead named `name` (one string), and whether it is new.
+
+    The way in for someone who writes to the business (the contact form, a ticket by mail or by staff): a
+    known contact keeps the name staff or orders stored.
+    """
     contact = contact_live_by_email(email=email)
     if contact is not None:
-        return contact
+        return contact, False
     first_name, last_name = name_split(name)
     try:
         # A savepoint, so that losing the race below leaves the surrounding transaction usable.
         with transaction.atomic():
-            return contact_create(
-                email=email, first_name=first_name, last_name=last_name, source=Source.CONTACT_FORM, actor=WEBSITE
+            contact = contact_create(
+                email=email, first_name=first_name, last_name=last_name, source=source, actor=actor
             )
+            return contact, True
     except IntegrityError:
-        # Another submission for the same new email created the contact between our read and our insert;
+        # Another message from the same new email created the contact between our read and our insert;
         # the database refused the second one, so read again and add the message to the winner's contact.
         contact = contact_live_by_email(email=email)
         if contact is None:
             raise
-        return contact
+        return contact, False

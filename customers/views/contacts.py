@@ -20,6 +20,7 @@ from customers.models import ActivityGroup, Contact
 from customers.pending_images import pending_image_discard, pending_image_keep
 from customers.views.notes import ACTIVITY_TARGETS, activity_partial
 from orders.selectors import orders_for_contact
+from tickets.selectors import tickets_for_contact
 
 
 @permission_required("customers.view_contact", raise_exception=True)
@@ -38,6 +39,7 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "contact": contact,
         "memberships": memberships_for_contact(contact=contact),
         "orders": orders_for_contact(contact=contact),
+        "tickets": tickets_for_contact(contact=contact) if request.user.has_perm("tickets.view_ticket") else [],
         "label_form": ContactLabelAddForm(contact=contact, can_create=request.user.has_perm("customers.add_label")),
         "note_form": NoteForm(),
         "activity": selectors.activity_page(contact=contact, **timeline),
