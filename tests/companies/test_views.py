@@ -489,6 +489,10 @@ def test_company_page_with_member_forms_query_count(staff_client, django_assert_
         *REQUEST,
         "the company",
         "its members outside the trash, each with its contact and company (for the access reason)",
+        "what each member sees in the portal: the members with company-wide access",
+        "the company's tickets, counted",
+        "each member's own tickets in it, counted",
+        "its latest tickets with their requesters",
     ]
     with django_assert_num_queries(len(expected)):
         response = staff_client.get(reverse("companies:detail", args=[company.pk]))

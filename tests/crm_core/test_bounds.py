@@ -11,6 +11,7 @@ from customers.models import Activity, Contact, SuggestedUpdate
 from orders.models import OrderStatus
 from tests.factories import ContactFactory, LabelFactory, MembershipFactory, OrderFactory, UserFactory
 from tests.test_access import ALL_URLS
+from tickets.views.portal import SESSION_KEY as PORTAL_SESSION_KEY
 
 
 @pytest.mark.parametrize(
@@ -92,6 +93,10 @@ def test_an_id_beyond_64_bits_in_any_path_is_not_found_never_a_500(client, produ
     MembershipFactory(pk=1, contact=contact, company__pk=1)
     OrderFactory(pk=1, contact=contact, status=OrderStatus.DRAFT)
     client.force_login(superuser)
+    # Signed in to the Customer Portal as well, so its pages look the id up too.
+    session = client.session
+    session[PORTAL_SESSION_KEY] = {"id": contact.pk, "email": contact.email_normalized}
+    session.save()
     for path in paths_with_one_id_beyond(route):
         response = getattr(client, method)(path)
         assert response.status_code in {404, 405}, f"{method.upper()} {path} answered {response.status_code}"

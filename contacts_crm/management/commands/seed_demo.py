@@ -3,6 +3,8 @@
 import random
 from datetime import timedelta
 from decimal import Decimal
+from email.message import EmailMessage
+from email.utils import make_msgid
 
 from django.core.management.base import BaseCommand
 from django.db import transaction
@@ -17,6 +19,7 @@ from customers.models import ConsentSource, ConsentState, Contact, Label, LabelC
 from customers.selectors import contact_live_by_email
 from customers.services import PhoneInput, consent_record, contact_create, contact_labels_add, label_create, note_add
 from orders.services import LineInput, PlacedOrderInput, order_sync_placed
+from tickets.services.intake import mail_receive
 
 SEED = 2026
 PEOPLE = 200
@@ -47,6 +50,16 @@ NOTES = [
 ]
 
 
+# The first members of companies write to the helpdesk, so the Tickets page and the portal have something to show.
+TICKET_MAIL = [
+    ("Parcel has not arrived", "Hello,\nmy order from last week has not arrived yet. Can you check where it is?"),
+    ("Invoice for our last order", "Hi,\ncould you send the invoice for our last order again? Our accounts need it."),
+    ("Broken hinge on the cabinet", "The hinge on the cabinet we bought snapped after a week. What can we do?"),
+    ("Change of delivery address", "Please send future orders to our new office. I will reply with the address."),
+    ("Bulk discount?", "We are planning to order 40 chairs. Is there a discount for a bulk order?"),
+]
+
+
 class Command(BaseCommand):
     help = "Add about 200 demo contacts with companies, labels, orders, notes and consent. Safe to run twice."
 
@@ -74,6 +87,7 @@ class Command(BaseCommand):
         companies = [self._company(fake.unique.company(), rng) for _ in range(COMPANIES)]
         now = timezone.now().replace(microsecond=0)
         created = 0
+        writers: list[Contact] = []
         # Demo orders start at #5001, leaving #1001 free for the README's webhook example.
         order_number = 5000
         for index in range(PEOPLE):
@@ -99,6 +113,8 @@ class Command(BaseCommand):
                 contact_labels_add(contact=contact, labels=picks["labels"], actor=SYSTEM)
             if picks["company"] is not None:
                 membership_add(contact=contact, company=picks["company"], portal_access=picks["access"], actor=SYSTEM)
+                if len(writers) < len(TICKET_MAIL):
+                    writers.append(contact)
             if picks["note"]:
                 note_add(contact=contact, body=picks["note"], actor=SYSTEM)
             if picks["consent"]:
@@ -111,7 +127,20 @@ class Command(BaseCommand):
                     collected_how="Demo data: ticked the newsletter box",
                     actor=SYSTEM,
                 )
+        for contact, (subject, body) in zip(writers, TICKET_MAIL, strict=False):
+            self._ticket_mail(contact, subject, body)
         return created
+
+    @staticmethod
+    def _ticket_mail(contact: Contact, subject: str, body: str) -> None:
+        """Open a demo ticket the way a real one opens: a mail through the helpdesk's intake."""
+        message = EmailMessage()
+        message["From"] = f"{contact.full_name} <{contact.email}>"
+        message["To"] = "help@demo.example"
+        message["Subject"] = subject
+        message["Message-ID"] = make_msgid(domain="demo.example")
+        message.set_content(body)
+        mail_receive(raw=message.as_bytes())
 
     @staticmethod
     def _person(fake: Faker, index: int) -> dict:
