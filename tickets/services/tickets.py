@@ -224,7 +224,7 @@ def ticket_reply(
 
     `key` names the form it came from, so a double click sends one reply.
     """
-    ticket = Ticket.objects.select_for_update().select_related("requester").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("requester").get(pk=ticket.pk)
     _replyable(ticket)
     existing = Message.objects.filter(mail__key=key).first()
     if existing is not None:
@@ -295,7 +295,7 @@ def ticket_company_choices(*, ticket: Ticket) -> list[Company]:
 @transaction.atomic
 def ticket_company_set(*, ticket: Ticket, company: Company | None, actor: Actor) -> bool:
     """Put a ticket in one of its requester's companies, or in none; recorded on it. False when unchanged."""
-    ticket = Ticket.objects.select_for_update().select_related("company").get(pk=ticket.pk)
+    ticket = Ticket.objects.select_for_update(of=("self",)).select_related("company").get(pk=ticket.pk)
     if company is not None and company.pk not in {c.pk for c in ticket_company_choices(ticket=ticket)}:
         raise TicketRefused("The requester is not a member of that company.")
     if ticket.company_id == (company.pk if company else None):
