@@ -35,6 +35,7 @@ run: install
 	$(PY) manage.py demo_login
 	@echo "Shop webhook: POST http://$(HOST):$(PORT)/hooks/shop/orders signed with SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET)"
 	@echo "Mail is printed here, in this terminal, unless EMAIL_URL says otherwise."
+	@echo "Helpdesk: pipe a mail into '$(PY) manage.py receive_email' to open a ticket; the Customer Portal is http://$(HOST):$(PORT)/portal/"
 	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."
 	@echo "A background worker runs beside the server (exports, bulk changes, mail, the daily Trash purge)."
 	SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET) scripts/serve $(HOST) $(PORT)

@@ -4,9 +4,10 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Prefetch, Q, QuerySet
 
-from companies.models import CompanyAccess, Membership, portal_access_condition
+from companies.models import Company, CompanyAccess, Membership, portal_access_condition
 from crm_core.pagination import Cursor, KeysetPage, Ordering, keyset_page
 from customers.models import Contact
+from customers.search import contacts_matching
 from tickets.models import Attachment, Message, Ticket, TicketStatus, UnprocessedMail
 
 TICKET_ORDERING = Ordering(fields=("last_message_at", "id"), descending=True)
@@ -21,7 +22,12 @@ def tickets_visible_to(contact: Contact) -> QuerySet[Ticket]:
     removed link holds from the next request on.
     """
     company_wide = Membership.objects.filter(portal_access_condition(CompanyAccess.COMPANY), contact=contact)
-    return Ticket.objects.filter(Q(requester=contact) | Q(company__in=company_wide.values("company_id")))
+    # The companies are read first and named in the query: with a subquery in the OR, PostgreSQL walked the
+    # newest-first index over every ticket (3.5 s at 2M tickets); named, each side uses its own index.
+    company_ids = list(company_wide.values_list("company_id", flat=True))
+    if not company_ids:
+        return Ticket.objects.filter(requester=contact)
+    return Ticket.objects.filter(Q(requester=contact) | Q(company_id__in=company_ids))
 
 
 def portal_ticket(*, contact: Contact, pk: int) -> Ticket:
@@ -87,22 +93,36 @@ def portal_views_for_company(*, company_id: int, contact_ids: list[int]) -> dict
     }
 
 
+# Up to this many matching contacts or companies are named in the ticket query, so PostgreSQL reads their
+# tickets by index; more (a common term) stay a subquery, and the newest-first index fills the page early.
+NAMED_MATCHES = 500
+SEARCH_WORDS = 5
+
+
+def _named_or_subquery(queryset: QuerySet) -> list[int] | QuerySet:
+    ids = list(queryset.values_list("pk", flat=True)[: NAMED_MATCHES + 1])
+    return ids if len(ids) <= NAMED_MATCHES else queryset.values("pk")
+
+
 def staff_tickets(*, status: str | None = None, search: str = "") -> QuerySet[Ticket]:
-    """Return tickets for the staff list: of one status (or all), matching the search in subject, requester
-    (name or email) or company name."""
+    """Return tickets for the staff list: of one status (or all), each word of the search found in the subject,
+    the requester (through the contacts' own search: name, email, phone, company) or the ticket's company.
+
+    `#123` finds that ticket.
+    """
     tickets = Ticket.objects.select_related("requester", "company")
     if status in TicketStatus.values:
         tickets = tickets.filter(status=status)
     search = search.strip()
-    if search.startswith("#") and search[1:].isdigit():
+    if search.startswith("#") and search[1:].isdigit() and len(search) < 20:
         return tickets.filter(pk=int(search[1:]))
-    for word in search.split()[:5]:
+    for word in search.split()[:SEARCH_WORDS]:
+        requesters = contacts_matching(Contact.objects.live(), word)
+        companies = Company.objects.filter(name__icontains=word)
         tickets = tickets.filter(
             Q(subject__icontains=word)
-            | Q(requester__first_name__icontains=word)
-            | Q(requester__last_name__icontains=word)
-            | Q(requester__email__icontains=word)
-            | Q(company__name__icontains=word)
+            | Q(requester_id__in=_named_or_subquery(requesters))
+            | Q(company_id__in=_named_or_subquery(companies))
         )
     return tickets
 

@@ -193,6 +193,7 @@ def test_portal_list_queries(client, django_assert_num_queries, settings, rows):
     expected = [
         "session",
         "the signed-in contact, still live and with the same email",
+        "the companies whose tickets they may all see",
         "the page of visible tickets with requester and company (one more row than shown)",
     ]
     with django_assert_num_queries(len(expected)):
