@@ -2,10 +2,12 @@
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from tickets.models import Ticket
@@ -72,3 +74,24 @@ def test_without_a_signing_key_the_webhook_is_absent(client, settings):
     settings.MAILGUN_WEBHOOK_SIGNING_KEY = ""
     assert post(client, signed(mail().as_bytes())).status_code == 404
     assert Ticket.objects.count() == 0
+
+
+def test_a_fully_parsed_post_with_a_file_opens_a_ticket_with_its_attachment(client):
+    """Mailgun's parsed form posts attachments as files, which Django's 2.5 MB field limit does not count."""
+    headers = [
+        ["From", "Ann Lee <ann@example.com>"],
+        ["Subject", "Photo of the damage"],
+        ["Message-Id", "<parsed-1@mail.example>"],
+    ]
+    photo = SimpleUploadedFile("damage.jpg", b"\xff\xd8" + b"x" * (3 * 1024 * 1024), content_type="image/jpeg")
+    data = {
+        **{k: v for k, v in signed(b"").items() if k != "body-mime"},
+        "message-headers": json.dumps(headers),
+        "body-plain": "See the photo.",
+        "attachment-count": "1",
+        "attachment-1": photo,
+    }
+    assert post(client, data).status_code == 200
+    message = Ticket.objects.get().messages.get()
+    assert (message.body, message.message_id) == ("See the photo.", "<parsed-1@mail.example>")
+    assert message.attachments.get().name == "damage.jpg"
