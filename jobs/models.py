@@ -97,6 +97,9 @@ class OutboxMail(models.Model):
     message_id = models.CharField(max_length=255)
     # Further headers the sender asked for, such as a reply's In-Reply-To and References.
     headers = models.JSONField(default=dict, blank=True)
+    # Files sent with it, read when it is sent: [{"storage": alias, "name": stored name, "filename": shown,
+    # "content_type": …}]; the app that queued it stored them.
+    attachments = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=8, choices=MailStatus.choices, default=MailStatus.QUEUED)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)

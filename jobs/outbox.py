@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from functools import partial
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousFileOperation
+from django.core.files.storage import InvalidStorageError, storages
 from django.core.mail import EmailMessage
 from django.core.mail.message import make_msgid
 from django.db import IntegrityError, transaction
@@ -28,6 +30,7 @@ logger = logging.getLogger(__name__)
 # Sent with `mail` (an OutboxMail) once it is sent or has finally failed.
 mail_finished = Signal()
 
+GONE_REASON = "a file attached to it is no longer stored"
 LOST_REASON = "the worker stopped while handing it to the mail server, so it may or may not have gone out"
 
 
@@ -46,6 +49,7 @@ def mail_queue(
     reply_to: str = "",
     topic: str = "",
     headers: dict[str, str] | None = None,
+    attachments: list[dict[str, str]] | None = None,
 ) -> tuple[OutboxMail, bool]:
     """Queue a mail under `key`, to go once the transaction commits; return it and whether it is new.
 
@@ -67,6 +71,7 @@ def mail_queue(
                 body=body,
                 message_id=make_msgid(domain=settings.OUTBOX_MESSAGE_ID_DOMAIN),
                 headers=headers or {},
+                attachments=attachments or [],
             )
     except IntegrityError:
         # The same key, queued by a concurrent request between our look and our insert.
@@ -97,6 +102,13 @@ def mail_send(mail_id: int) -> None:
         # A fixed id, so a mail program can tell the same message from a new one.
         headers={**mail.headers, "Message-ID": mail.message_id},
     )
+    try:
+        for attached in mail.attachments:
+            with storages[attached["storage"]].open(attached["name"], "rb") as handle:
+                message.attach(attached["filename"], handle.read(), attached["content_type"])
+    except (OSError, KeyError, SuspiciousFileOperation, InvalidStorageError):
+        _finish(mail, status=MailStatus.FAILED, failure_reason=GONE_REASON, next_attempt_at=None)
+        return
     try:
         message.send()
     except Exception as error:  # The mail server is the outside world: any failure is an outcome to record.

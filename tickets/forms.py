@@ -80,6 +80,10 @@ class ReplyForm(KeyedForm):
     def __init__(self, *args: Any, note: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.sends_mail = not note
+        self.fields["file"] = _file_field()
+
+    def clean_file(self) -> list[FilePart]:
+        return _file_checked(self.cleaned_data.get("file"))
 
 
 class NewTicketForm(KeyedForm):

@@ -4,13 +4,15 @@ from datetime import timedelta
 
 import pytest
 from django.core import mail
+from django.core.files.base import ContentFile
+from django.core.files.storage import storages
 from django.utils import timezone
 
 from crm_core.actors import Actor
 from customers.models import Activity
 from customers.services.messaging import message_send
 from jobs.models import MailStatus, OutboxMail
-from jobs.outbox import LOST_REASON, mail_queue, mails_recover
+from jobs.outbox import GONE_REASON, LOST_REASON, mail_queue, mails_recover
 from tests.factories import ContactFactory, UserFactory
 from tests.jobs.support import run_queued
 
@@ -54,3 +56,22 @@ def test_a_mail_left_sending_by_a_dead_worker_is_failed_and_its_timeline_says_so
     entry = Activity.objects.get(pk=activity.pk)
     assert entry.data["status"] == "failed"
     assert entry.body.splitlines()[0] == f"Message to ann@example.com not sent: {LOST_REASON}"
+
+
+def test_attached_files_are_read_when_the_mail_is_sent_and_a_missing_one_fails_it(django_capture_on_commit_callbacks):
+    name = storages["attachments"].save("attachments/outbox-test", ContentFile(b"label"))
+    attached = {"storage": "attachments", "name": name, "filename": "label.pdf", "content_type": "application/pdf"}
+    with django_capture_on_commit_callbacks(execute=True):
+        mail_queue(key="with-file", to="ann@example.com", subject="Label", body="Here", attachments=[attached])
+        gone, _ = mail_queue(
+            key="file-gone",
+            to="ann@example.com",
+            subject="Label",
+            body="Here",
+            attachments=[{**attached, "name": "attachments/never-stored"}],
+        )
+    run_queued()
+    [sent] = mail.outbox
+    assert sent.attachments == [("label.pdf", b"label", "application/pdf")]
+    gone.refresh_from_db()
+    assert (gone.status, gone.failure_reason, gone.attempts) == (MailStatus.FAILED, GONE_REASON, 1)

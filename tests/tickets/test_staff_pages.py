@@ -6,6 +6,7 @@ import uuid
 import pytest
 from django.core import mail
 from django.core.files.base import ContentFile
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import TestCase
 from django.urls import reverse
 
@@ -259,3 +260,27 @@ def test_a_reply_to_a_requester_in_the_trash_is_refused(staff_client):
     assert response.status_code == 400
     assert "no longer a contact that can receive mail" in response.content.decode()
     assert Message.objects.filter(ticket=ticket).count() == 1
+
+
+def test_a_reply_with_a_file_mails_it_and_keeps_it_on_the_ticket(staff_client):
+    ticket = ticket_for(ContactFactory(email="ann@example.com"))
+    photo = SimpleUploadedFile("../label.pdf", b"%PDF-1.4 label", content_type="application/pdf")
+    response = reply(staff_client, ticket, body="The return label is attached.", file=photo)
+    assert response.status_code == 302
+    [sent] = mail.outbox
+    assert sent.attachments == [("label.pdf", b"%PDF-1.4 label", "application/pdf")]
+    stored = ticket.messages.get(body="The return label is attached.").attachments.get()
+    assert (stored.name, stored.size) == ("label.pdf", 14)
+    assert "label.pdf" in staff_client.get(ticket.get_absolute_url()).content.decode()
+
+
+def test_a_reply_with_a_file_over_the_limit_is_refused_and_the_text_kept(staff_client, settings):
+    settings.TICKET_UPLOAD_MAX_BYTES = 5
+    ticket = ticket_for(ContactFactory(email="ann@example.com"))
+    big = SimpleUploadedFile("big.bin", b"x" * 6)
+    response = reply(staff_client, ticket, body="Typed reply", file=big)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "The file is larger than" in page
+    assert "Typed reply" in page
+    assert (mail.outbox, ticket.messages.count()) == ([], 1)

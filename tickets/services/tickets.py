@@ -153,7 +153,13 @@ def ticket_open_from_customer(
 
 
 def customer_message_add(
-    *, ticket: Ticket, contact: Contact, body: str, author_name: str = "", message_id: str = "", files=()
+    *,
+    ticket: Ticket,
+    contact: Contact,
+    body: str,
+    author_name: str = "",
+    message_id: str = "",
+    files: Sequence[FilePart] = (),
 ) -> Message:
     """Add the customer's reply (by mail or in the portal); a ticket waiting on them, or solved, opens again."""
     message = _message_add(
@@ -204,6 +210,10 @@ def _reply_mail(*, ticket: Ticket, message: Message, key: str, first: bool) -> N
         reply_to=settings.HELPDESK_EMAIL,
         topic=f"ticket-message:{message.pk}",
         headers=_threading_headers(ticket, before=message),
+        attachments=[
+            {"storage": "attachments", "name": f.stored_name, "filename": f.name, "content_type": f.content_type}
+            for f in message.attachments.order_by("id")
+        ],
     )
     Message.objects.filter(pk=message.pk).update(mail=mail, message_id=mail.message_id)
     message.mail, message.message_id = mail, mail.message_id
@@ -218,7 +228,13 @@ def _replyable(ticket: Ticket) -> Contact:
 
 @transaction.atomic
 def ticket_reply(
-    *, ticket: Ticket, body: str, actor: Actor, key: str, status: str = TicketStatus.PENDING, files=()
+    *,
+    ticket: Ticket,
+    body: str,
+    actor: Actor,
+    key: str,
+    status: str = TicketStatus.PENDING,
+    files: Sequence[FilePart] = (),
 ) -> Message:
     """Send a staff reply to the requester by mail (through the outbox) and set the ticket's status.
 
@@ -253,9 +269,9 @@ def ticket_open_by_staff(*, email: str, name: str = "", subject: str, body: str,
 
 
 @transaction.atomic
-def ticket_note_add(*, ticket: Ticket, body: str, actor: Actor) -> Message:
+def ticket_note_add(*, ticket: Ticket, body: str, actor: Actor, files: Sequence[FilePart] = ()) -> Message:
     """Add an internal note: staff only, never mailed, never in the portal."""
-    return _message_add(ticket=ticket, body=body, actor=actor, internal=True)
+    return _message_add(ticket=ticket, body=body, actor=actor, internal=True, files=files)
 
 
 def _status_record(*, ticket: Ticket, status: str, actor: Actor) -> None:

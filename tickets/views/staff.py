@@ -88,12 +88,12 @@ def ticket_answer(request: HttpRequest, pk: int) -> HttpResponse:
     """Reply (mailed to the requester) or Add internal note, by the button pressed."""
     ticket = _ticket_or_404(pk)
     note = request.POST.get("action") == "note"
-    form = ReplyForm(request.POST, note=note)
+    form = ReplyForm(request.POST, request.FILES, note=note)
     if not form.is_valid():
         return _detail(request, ticket, reply_form=form, status=400)
     actor = Actor.staff(request.user)
     if note:
-        ticket_note_add(ticket=ticket, body=form.cleaned_data["body"], actor=actor)
+        ticket_note_add(ticket=ticket, body=form.cleaned_data["body"], actor=actor, files=form.cleaned_data["file"])
         messages.success(request, "Internal note added. The customer does not see it.")
         return redirect(ticket)
     try:
@@ -103,6 +103,7 @@ def ticket_answer(request: HttpRequest, pk: int) -> HttpResponse:
             actor=actor,
             key=f"ticket-reply:{form.cleaned_data['send_key']}",
             status=form.cleaned_data["status"] or TicketStatus.PENDING,
+            files=form.cleaned_data["file"],
         )
     except TicketRefused as error:
         form.add_error(None, str(error))
