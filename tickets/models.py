@@ -67,10 +67,6 @@ class Ticket(models.Model):
         return reverse("tickets:detail", args=[self.pk])
 
     @property
-    def number(self) -> int:
-        return self.pk
-
-    @property
     def reference(self) -> str:
         return f"[#{self.pk}]"
 

@@ -133,12 +133,6 @@ def staff_ticket_page(
     return keyset_page(tickets, ordering=TICKET_ORDERING, size=size, cursor=cursor, last=last)
 
 
-def status_counts() -> dict[str, int]:
-    """Return how many tickets each status tab holds."""
-    rows = Ticket.objects.order_by().values("status").annotate(n=Count("id")).values_list("status", "n")
-    return dict(rows)
-
-
 def staff_ticket(*, pk: int) -> Ticket:
     return Ticket.objects.select_related("requester", "company").get(pk=pk)
 
