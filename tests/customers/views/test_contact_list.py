@@ -42,9 +42,9 @@ def tab_counts(html: str) -> dict[str, str]:
 
 
 def test_the_tab_counts_follow_the_search_and_filters_and_the_tabs_keep_them(staff_client):
-    ContactFactory(first_name="Ann", email="ann@x.example", stage=Stage.LEAD)
-    ContactFactory(first_name="Anna", email="anna@x.example", stage=Stage.CUSTOMER, orders_count=1)
-    ContactFactory(first_name="Bob", email="bob@x.example", stage=Stage.CUSTOMER, orders_count=1)
+    ContactFactory(first_name="Ann", last_name="Lee", email="ann@x.example", stage=Stage.LEAD)
+    ContactFactory(first_name="Anna", last_name="Lee", email="anna@x.example", stage=Stage.CUSTOMER, orders_count=1)
+    ContactFactory(first_name="Bob", last_name="Lee", email="bob@x.example", stage=Stage.CUSTOMER, orders_count=1)
     html = html_of(staff_client.get(LIST, {"q": "ann"}))
     assert tab_counts(html) == {"All": "2", "Customers": "1", "Leads": "1"}
     assert 'href="/contacts/?q=ann&amp;stage=customer"' in html
@@ -55,8 +55,8 @@ def test_the_tab_counts_follow_the_search_and_filters_and_the_tabs_keep_them(sta
 
 
 def test_a_search_typed_with_htmx_sends_the_new_tab_counts_out_of_band(staff_client):
-    ContactFactory(first_name="Ann", stage=Stage.LEAD)
-    ContactFactory(first_name="Bob", stage=Stage.CUSTOMER)
+    ContactFactory(first_name="Ann", last_name="Lee", stage=Stage.LEAD)
+    ContactFactory(first_name="Bob", last_name="Lee", stage=Stage.CUSTOMER)
     html = html_of(staff_client.get(LIST, {"q": "bob"}, headers={"HX-Request": "true"}))
     assert '<nav id="stage-tabs" class="tabs" aria-label="Contact stages" hx-swap-oob="true">' in html
     assert tab_counts(html) == {"All": "1", "Customers": "1", "Leads": "0"}
