@@ -206,3 +206,27 @@ def contact_update_with_companies(
     contact_update(contact=contact, actor=actor, **changes)
     contact_memberships_set(contact=contact, links=links, actor=actor)
     return contact
+
+
+@transaction.atomic
+def memberships_import(
+    *, added: Sequence[tuple[int, Company, str]], access: Sequence[tuple[int, str]], refresh: Sequence[int] = ()
+) -> None:
+    """An import's company links, a batch at once: new links (contact id, company, access) and changed permissions.
+
+    The import's one timeline entry per contact names these changes, so none is recorded here. The contacts
+    in `refresh` get their search document recomputed (a new contact's already names its companies).
+    """
+    Membership.objects.bulk_create(
+        (
+            Membership(contact_id=contact_id, company=company, portal_access=value)
+            for contact_id, company, value in added
+        ),
+        ignore_conflicts=True,
+    )
+    by_access: dict[str, list[int]] = {}
+    for membership_id, value in access:
+        by_access.setdefault(value, []).append(membership_id)
+    for value, ids in by_access.items():
+        Membership.objects.filter(pk__in=ids).update(portal_access=value)
+    contacts_search_refresh(contact_ids=refresh)

@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "orders",
     # The helpdesk: tickets, mail intake and the Customer Portal, on top of contacts and companies.
     "tickets",
+    # Contact import from CSV files: the dry run and the import, as jobs, on top of contacts and companies.
+    "imports",
     # Last: it composes the apps above (staff groups, demo data, sign-in, the integrity check).
     "contacts_crm",
 ]
@@ -296,6 +298,11 @@ PORTAL_SIGNIN_LIMIT_PER_EMAIL = env.int("PORTAL_SIGNIN_LIMIT_PER_EMAIL", default
 PORTAL_SIGNIN_LIMIT_PER_CLIENT = env.int("PORTAL_SIGNIN_LIMIT_PER_CLIENT", default=10)
 PORTAL_SIGNIN_WINDOW = 15 * 60
 PORTAL_URL = env.str("PORTAL_URL", default="").rstrip("/")
+
+# Contact import: the largest CSV file taken (the upload streams to a temporary file, so memory stays low),
+# and the number of rows from which the person gets an email when the import ends.
+IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
+IMPORT_MAIL_ROWS = env.int("IMPORT_MAIL_ROWS", default=1000)
 
 # Deleted contacts stay in the Trash this many days; then `manage.py purge_trash` deletes them for good.
 TRASH_DAYS = env.int("TRASH_DAYS", default=30)

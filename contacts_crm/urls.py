@@ -12,6 +12,7 @@ urlpatterns = [
     path("", RedirectView.as_view(pattern_name="customers:list", permanent=False), name="home"),
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("contacts/import/", include("imports.urls")),
     path("contacts/", include("customers.urls")),
     path("companies/", include("companies.urls")),
     path("orders/", include("orders.urls")),

@@ -58,7 +58,9 @@ FORMULA_STARTS = (*FORMULA_CHARACTERS, "\t", "\r", "\n")
 # reader may trim) and quote marks may come between: the writer doubles a quote mark, and a reader that
 # splits on `;` can take the pair for an empty quoted string and drop it (Python's csv module does).
 # One pattern, starting with a character class so the regex engine skips to candidates in C.
-FORMULA_INSIDE = re.compile(rf'[;,\t\r\n][ "]*(?=[{re.escape(FORMULA_CHARACTERS)}])')
+# A `'` typed before such a character is kept by marking it too (`''=`), so cell_read() gives back what was typed.
+FORMULA_INSIDE = re.compile(rf"""[;,\t\r\n][ "]*(?='*[{re.escape(FORMULA_CHARACTERS)}])""")
+_TYPED_MARK = re.compile(rf"'+[{re.escape(''.join(FORMULA_STARTS))}]")
 NOTHING_TO_EXPORT = "No contacts match this selection, so there is nothing to export."
 
 
@@ -76,16 +78,42 @@ def cell(value: Any) -> str:
     or line break inside the cell, after any spaces or quote marks (FORMULA_INSIDE). Nothing else changes,
     so nothing is lost and the cell reads as the person typed it.
     """
+    if type(value) is _MarkedText:
+        return value
     text = "" if value is None else str(value)
     # search() first: most cells hold no match, and searching is cheaper than an empty sub().
     if FORMULA_INSIDE.search(text):
         text = FORMULA_INSIDE.sub(_mark_as_text, text)
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
+    if text.startswith(FORMULA_STARTS) or (text.startswith("'") and _TYPED_MARK.match(text)):
+        return "'" + text
+    return text
+
+
+# What cell() added: a `'` at the start before a formula start, or after a separator inside before a formula
+# character. Shopify writes ids and phone numbers after a `'` too (read by the phone's own rule).
+_MARKED_START = re.compile(rf"'(?='*[{re.escape(''.join(FORMULA_STARTS))}])")
+_MARKED_INSIDE = re.compile(rf"""([;,\t\r\n][ "]*)'(?='*[{re.escape(FORMULA_CHARACTERS)}])""")
+
+
+def cell_read(text: str) -> str:
+    """Return a cell as it was before cell() marked it: the inverse, so an exported file imports as it was typed.
+
+    cell() marks a `'` typed before a formula character as well (`''=`), so reading gives back exactly what was
+    typed; `=…` is stored as text and marked again on the next export, so it never runs in a spreadsheet.
+    """
+    if "'" not in text:
+        return text
+    text = _MARKED_INSIDE.sub(r"\1", text)
+    return text[1:] if _MARKED_START.match(text) else text
+
+
+class _MarkedText(str):
+    """A cell this writer has already marked as text (an id or phone after `'`); cell() leaves it as it is."""
 
 
 def _as_text(value: str | int) -> str:
     """Return an id or phone number as Shopify writes it: after `'`, so spreadsheets keep it as text."""
-    return f"'{value}" if value != "" else ""
+    return _MarkedText(f"'{value}") if value != "" else ""
 
 
 def _yes_no(value: bool) -> str:

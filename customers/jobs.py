@@ -15,7 +15,6 @@ from datetime import timedelta
 from functools import partial
 
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.core.files import File
 from django.core.files.storage import storages
@@ -26,7 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from crm_core.actors import SYSTEM, Actor
+from crm_core.actors import SYSTEM
 from crm_core.batching import pk_batches
 from customers import selectors
 from customers.export import export_csv, export_filename
@@ -42,13 +41,6 @@ from jobs.services import JobFailed, JobRun
 
 def _contacts(count: int) -> str:
     return f"{intcomma(count)} contact{pluralize(count)}"
-
-
-def _actor(run: JobRun) -> Actor:
-    user = get_user_model().objects.filter(pk=run.job.user_id, is_active=True).first()
-    if user is None:
-        raise JobFailed("The person who asked for it no longer has an active account, so it was not run.")
-    return Actor.staff(user)
 
 
 def _begin(run: JobRun) -> tuple[QuerySet[Contact], str]:
@@ -67,7 +59,7 @@ def _begin(run: JobRun) -> tuple[QuerySet[Contact], str]:
 
 def export_run(run: JobRun) -> str:
     """Write the selection's CSV to the exports storage, record the file, and mail the person that it is ready."""
-    actor = _actor(run)
+    actor = run.asker()
     contacts, note = _begin(run)
     log = ExportLog.objects.get(pk=run.params["log"])
     # The audit entry names the job that wrote the file.
@@ -119,7 +111,7 @@ def _walk(run: JobRun, contacts: QuerySet[Contact], act: Callable[[QuerySet[Cont
 
 
 def _label_run(run: JobRun, *, add: bool) -> str:
-    actor = _actor(run)
+    actor = run.asker()
     label = Label.objects.filter(pk=run.params["label"]).first()
     if label is None:
         raise JobFailed("The label was deleted before the job ran, so no contact was changed.")
@@ -130,7 +122,7 @@ def _label_run(run: JobRun, *, add: bool) -> str:
 
 
 def trash_run(run: JobRun) -> str:
-    actor = _actor(run)
+    actor = run.asker()
     contacts, note = _begin(run)
     # One moment for the whole job, fixed when it was asked for, so every batch is one move in the Trash.
     at = parse_datetime(run.params["at"])

@@ -11,6 +11,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import storages
 from django.db import transaction
@@ -18,6 +19,7 @@ from django.db.models import F
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from crm_core.actors import Actor
 from jobs.models import Job, JobStatus
 from jobs.registry import kind_of
 
@@ -78,6 +80,13 @@ class JobRun:
     @property
     def cursor(self) -> dict[str, Any]:
         return self.job.cursor
+
+    def asker(self) -> Actor:
+        """Return the person the job acts for; fail the job if their account is gone or no longer active."""
+        user = get_user_model().objects.filter(pk=self.job.user_id, is_active=True).first()
+        if user is None:
+            raise JobFailed("The person who asked for it no longer has an active account, so it was not run.")
+        return Actor.staff(user)
 
     def _write(self, **fields: Any) -> None:
         written = Job.objects.filter(pk=self.job.pk, run_token=self.token, status=JobStatus.RUNNING).update(

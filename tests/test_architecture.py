@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own apps; contacts_crm is the project itself (settings, URLs, roles, composing commands).
-APPS = ("crm_core", "jobs", "customers", "companies", "orders", "tickets", "contacts_crm")
+APPS = ("crm_core", "jobs", "customers", "companies", "orders", "tickets", "imports", "contacts_crm")
 # Layers inside an app whose imports are restricted; a package (services/) counts with its modules.
 LOW_LAYERS = ("models", "services", "selectors")
 # What a view or form module is: a module, or a package's module, named so.

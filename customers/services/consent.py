@@ -1,5 +1,7 @@
-"""Marketing consent: the one append-only write, and the current consent it keeps on the contact."""
+"""Marketing consent: the append-only writes (one record or an import's many) and the current consent they keep."""
 
+from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from django.db import transaction
@@ -69,3 +71,47 @@ def consent_record(
         data={"state": state, "source": source, "given_at": given_at.isoformat(), "current": not superseded},
     )
     return record
+
+
+@dataclass(frozen=True)
+class ConsentInput:
+    contact_id: int
+    state: str
+    given_at: datetime
+    opt_in_level: str = OptInLevel.UNKNOWN
+    channel: str = ConsentChannel.EMAIL
+    collected_how: str = ""
+
+
+def consent_records_append(*, records: Sequence[ConsentInput], source: ConsentSource, actor: Actor) -> set[int]:
+    """Append many consent records at once (an import) and move each contact's current consent; return whose moved.
+
+    The same rule as consent_record: nothing is dated in the future, and the current consent is the latest
+    record by the moment given (consent_current_by_contact), so an older record never outranks a later one.
+    The caller holds the contacts' row locks and records the timeline entries.
+    """
+    if not records:
+        return set()
+    now = timezone.now()
+    ConsentRecord.objects.bulk_create(
+        ConsentRecord(
+            contact_id=record.contact_id,
+            channel=record.channel,
+            state=record.state,
+            opt_in_level=record.opt_in_level,
+            source=source,
+            given_at=min(record.given_at, now),
+            collected_how=record.collected_how,
+            actor=actor.user,
+        )
+        for record in records
+    )
+    ids = {record.contact_id for record in records if record.channel == ConsentChannel.EMAIL}
+    stored = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "marketing_consent"))
+    moved: dict[str, list[int]] = {}
+    for contact_id, current in consent_current_by_contact(contact_ids=ids).items():
+        if stored.get(contact_id) != current.state:
+            moved.setdefault(current.state, []).append(contact_id)
+    for state, contact_ids in moved.items():
+        Contact.objects.filter(pk__in=contact_ids).update(marketing_consent=state)
+    return {contact_id for contact_ids in moved.values() for contact_id in contact_ids}

@@ -9,7 +9,7 @@ from django.utils import timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from customers.export import COLUMN_SETS, FORMULA_CHARACTERS, FORMULA_STARTS, FULL, SHOPIFY, cell
+from customers.export import COLUMN_SETS, FORMULA_CHARACTERS, FORMULA_STARTS, FULL, SHOPIFY, cell, cell_read
 from tests.customers.support.export import (
     EXPORT,
     PAYLOADS,
@@ -224,7 +224,10 @@ class TestColumns:
             ("2026-02-01T12:00:00+00:00", "2026-02-01T12:00:00+00:00"),
             ("ann@x.example", "ann@x.example"),
             ("Newsletter; VIP", "Newsletter; VIP"),
-            ("x;'=1", "x;'=1"),
+            # A typed mark is marked too, so reading the file back (cell_read) gives what was typed.
+            ("x;'=1", "x;''=1"),
+            ("'=1", "''=1"),
+            ("'quote", "'quote"),
             ("1,5", "1,5"),
             ("a;b,c\td\ne", "a;b,c\td\ne"),
             ("x;y=1", "x;y=1"),
@@ -244,6 +247,8 @@ class TestColumns:
             assert not field.lstrip(' "').startswith(tuple(FORMULA_CHARACTERS)), (value, written)
         # The value itself, with an apostrophe inserted before some characters and nothing else.
         assert re.fullmatch("'?" + "'?".join(map(re.escape, value)), written, re.DOTALL), (value, written)
+        # And reading it back, as an import does, gives exactly the value.
+        assert cell_read(written) == value
 
     def test_every_field_is_quoted(self, staff_client):
         """A reader that trims spaces leaves a quoted field alone, so ` =1` stays text."""
