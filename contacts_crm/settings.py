@@ -303,6 +303,8 @@ PORTAL_URL = env.str("PORTAL_URL", default="").rstrip("/")
 # and the number of rows from which the person gets an email when the import ends.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=50 * 1024 * 1024)
 IMPORT_MAIL_ROWS = env.int("IMPORT_MAIL_ROWS", default=1000)
+# Uploaded files are deleted this many days after upload (a daily chore); the import log keeps the results.
+IMPORT_FILE_DAYS = env.int("IMPORT_FILE_DAYS", default=7)
 
 # Deleted contacts stay in the Trash this many days; then `manage.py purge_trash` deletes them for good.
 TRASH_DAYS = env.int("TRASH_DAYS", default=30)

@@ -1,11 +1,12 @@
-"""Walking a big selection in primary-key batches, and copying one row to many, so cost never grows with it."""
+"""Big writes at a cost that does not grow with them: primary-key batches, one row copied to many, many rows at once."""
 
 from collections.abc import Callable, Iterator, Sequence
 from operator import itemgetter
 from typing import Any
 
 from django.db import connection
-from django.db.models import Model, QuerySet
+from django.db.models import Field, Model, QuerySet
+from django.utils import timezone
 
 BATCH_SIZE = 2000
 
@@ -67,3 +68,100 @@ def row_copy(*, model: type[Model], source_pk: int, field: str, targets: Sequenc
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, [source_pk, *targets])
+
+
+# Fields whose Python value is what the database driver takes: preparing 100,000 of them one by one is a
+# noticeable share of an import, for nothing. Dates, decimals and JSON are prepared as Django does.
+_SAVED_AS_IS = frozenset(
+    {
+        "AutoField",
+        "BigAutoField",
+        "BigIntegerField",
+        "BooleanField",
+        "CharField",
+        "EmailField",
+        "ForeignKey",
+        "IntegerField",
+        "PositiveBigIntegerField",
+        "PositiveIntegerField",
+        "PositiveSmallIntegerField",
+        "SmallIntegerField",
+        "TextField",
+    }
+)
+
+
+def _column_values(model: type[Model], rows: Sequence[dict[str, Any]]) -> tuple[list[Field], list[list[Any]]]:
+    """Each concrete column's values for the rows, as bulk_create would save them (defaults, auto_now, db prep)."""
+    now = timezone.now()
+    fields = [field for field in model._meta.concrete_fields if not field.primary_key and not field.generated]
+    columns = []
+    for field in fields:
+        names = (field.attname, field.name)
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            default = now
+        else:
+            default = field.get_default()
+        values = [next((row[name] for name in names if name in row), default) for row in rows]
+        if field.get_internal_type() not in _SAVED_AS_IS:
+            values = [field.get_db_prep_save(value, connection) for value in values]
+        columns.append(values)
+    return fields, columns
+
+
+def rows_insert(
+    *, model: type[Model], rows: Sequence[dict[str, Any]], returning: bool = False, ignore_conflicts: bool = False
+) -> list[int]:
+    """Insert plain rows (field name → value; left out: the field's default) and return their ids if asked, in order.
+
+    On PostgreSQL one INSERT … SELECT FROM unnest() per call, one array parameter per column: a few microseconds
+    a value, where bulk_create builds a model instance, a placeholder and a converted parameter per value (an
+    import of 100,000 rows spent most of its time there). Elsewhere bulk_create. No signals are sent, as with
+    bulk_create; `ignore_conflicts` skips rows a unique constraint refuses (no ids are returned then).
+    """
+    if not rows:
+        return []
+    if connection.vendor != "postgresql":
+        objects = model.objects.bulk_create([model(**row) for row in rows], ignore_conflicts=ignore_conflicts)
+        return [each.pk for each in objects] if returning else []
+    quote = connection.ops.quote_name
+    fields, columns = _column_values(model, rows)
+    arrays = ", ".join(f"%s::{field.db_type(connection)}[]" for field in fields)
+    # Table, column names and types come from the model; every value is a bound parameter.
+    sql = (
+        f"INSERT INTO {quote(model._meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608
+        f"SELECT * FROM unnest({arrays})"
+        + (" ON CONFLICT DO NOTHING" if ignore_conflicts else "")
+        + (" RETURNING id" if returning else "")
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, columns)
+        return [row[0] for row in cursor.fetchall()] if returning else []
+
+
+def rows_update(*, model: type[Model], changes: dict[int, dict[str, Any]], also: dict[str, Any] | None = None) -> None:
+    """Set different values on many rows in one UPDATE: {pk: {field: value}}, and the same `also` values on all.
+
+    One CASE per field over the rows that change it, written out as SQL text: bulk_update builds a Case and a
+    When expression per row and field, which cost an import a third of a millisecond a row.
+    """
+    if not changes:
+        return
+    quote = connection.ops.quote_name
+    assignments, params = [], []
+    names = sorted({name for values in changes.values() for name in values})
+    for name in names:
+        field = model._meta.get_field(name)
+        cases = [(pk, values[name]) for pk, values in changes.items() if name in values]
+        when = " ".join("WHEN %s THEN %s" for _ in cases)
+        assignments.append(f"{quote(field.column)} = CASE {quote('id')} {when} ELSE {quote(field.column)} END")
+        for pk, value in cases:
+            params += [pk, field.get_db_prep_save(value, connection)]
+    for name, value in (also or {}).items():
+        field = model._meta.get_field(name)
+        assignments.append(f"{quote(field.column)} = %s")
+        params.append(field.get_db_prep_save(value, connection))
+    placeholders = ", ".join(["%s"] * len(changes))
+    sql = f"UPDATE {quote(model._meta.db_table)} SET {', '.join(assignments)} WHERE id IN ({placeholders})"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, *changes])

@@ -33,7 +33,7 @@ COUNTED = (RowAction.CREATE, RowAction.UPDATE, RowAction.UNCHANGED, RowAction.SK
 class ImportRun(models.Model):
     """One file a person uploaded, how its columns map, what the dry run counted and what the import did.
 
-    The file is kept in private storage (the exports storage, under imports/) until the run's files expire;
+    The file is kept in private storage (the exports storage, under imports/) for IMPORT_FILE_DAYS days;
     the mapping is {column index: field}; counts are {action: rows} from the dry run, `done` is what the import
     wrote. Each job (dry run, import) is a jobs.Job; the run names the latest.
     """
@@ -66,6 +66,13 @@ class ImportRun(models.Model):
 
     def __str__(self) -> str:
         return f"Import {self.pk} ({self.file_name})"
+
+    @property
+    def not_imported(self) -> int:
+        """Rows the import did not write: errors and skips of the dry run, and rows changed since it."""
+        done = self.done or {}
+        written = done.get(RowAction.CREATE, 0) + done.get(RowAction.UPDATE, 0)
+        return self.rows - written - (self.counts or {}).get(RowAction.UNCHANGED, 0)
 
     @property
     def reference(self) -> str:

@@ -140,7 +140,8 @@ class _Planner:
                     )
                     self.change(f"{what} history", "", f"{STATES[entry.state]} on {_day(given)}")
                 else:
-                    self.change(what, STATES[state], STATES[entry.state])
+                    # No record yet: nothing to show as the old value.
+                    self.change(what, STATES[state] if at is not None else "", STATES[entry.state])
             entries.append(
                 {
                     "channel": entry.channel,

@@ -46,7 +46,8 @@ def import_start(request: HttpRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def import_columns(request: HttpRequest, pk: int) -> HttpResponse:
     run = selectors.import_run_for(user=request.user, pk=pk)
-    if run.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING, ImportStatus.DONE):
+    running = run.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING) and run.job and run.job.is_open
+    if running or run.status == ImportStatus.DONE:
         return redirect("imports:detail", run.pk)
     form = ColumnsForm(request.POST or None, run=run, can_update=request.user.has_perm("customers.change_contact"))
     if request.method == "POST" and form.is_valid():
@@ -92,10 +93,9 @@ def import_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "run": run,
         "job": run.job,
         "running": run.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING) and run.job and run.job.is_open,
-        "stopped": run.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING)
-        and (not run.job or not run.job.is_open),
+        "stopped": run.status == ImportStatus.FAILED
+        or (run.status in (ImportStatus.CHECKING, ImportStatus.IMPORTING) and (not run.job or not run.job.is_open)),
         "counts": _counts(run.counts),
-        "done": _counts(run.done) if run.status == ImportStatus.DONE else [],
         "show": show,
         "rows": rows,
         "next_after": rows[-1].number if more and rows else None,

@@ -85,6 +85,8 @@ def broken_rules(imports: list[Import]) -> list[str]:
         # The core layer's form helpers are there to be shared; an app's own forms and views are not.
         if layer_of(each.target) in UI_LAYERS and target != "crm_core":
             broken.append(f"{where}: no app imports another app's views or forms")
+        if target == "imports" and source != "contacts_crm":
+            broken.append(f"{where}: the import sits on top of the apps; none of them imports it")
         if target == "contacts_crm" and source != "contacts_crm":
             broken.append(f"{where}: the apps do not import the project; it composes them")
     return broken
@@ -118,6 +120,8 @@ def test_no_import_breaks_the_layering_rules():
         (Import("companies.forms", "customers.views", 1), "another app's views or forms"),
         (Import("orders.services.placed", "contacts_crm.roles", 1), "the apps do not import the project"),
         (Import("jobs.services", "customers.models", 1), "the jobs app stands on the core layer only"),
+        (Import("customers.services.imports", "imports.models", 1), "none of them imports it"),
+        (Import("companies.views", "imports.selectors", 1), "none of them imports it"),
     ],
 )
 def test_each_rule_catches_the_import_it_forbids(imported, rule):
@@ -135,6 +139,7 @@ def test_each_rule_catches_the_import_it_forbids(imported, rule):
         Import("customers.views.contacts", "customers.forms", 1),
         Import("customers.services.background", "jobs.services", 1),
         Import("jobs.tasks", "crm_core.tasks", 1),
+        Import("imports.services.applying", "customers.services.imports", 1),
     ],
 )
 def test_what_the_rules_allow_passes(allowed):

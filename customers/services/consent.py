@@ -8,6 +8,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from crm_core.actors import Actor
+from crm_core.batching import rows_insert
 from customers.models import (
     ConsentChannel,
     ConsentRecord,
@@ -93,18 +94,21 @@ def consent_records_append(*, records: Sequence[ConsentInput], source: ConsentSo
     if not records:
         return set()
     now = timezone.now()
-    ConsentRecord.objects.bulk_create(
-        ConsentRecord(
-            contact_id=record.contact_id,
-            channel=record.channel,
-            state=record.state,
-            opt_in_level=record.opt_in_level,
-            source=source,
-            given_at=min(record.given_at, now),
-            collected_how=record.collected_how,
-            actor=actor.user,
-        )
-        for record in records
+    rows_insert(
+        model=ConsentRecord,
+        rows=[
+            {
+                "contact_id": record.contact_id,
+                "channel": record.channel,
+                "state": record.state,
+                "opt_in_level": record.opt_in_level,
+                "source": source,
+                "given_at": min(record.given_at, now),
+                "collected_how": record.collected_how,
+                "actor_id": actor.user.pk if actor.user else None,
+            }
+            for record in records
+        ],
     )
     ids = {record.contact_id for record in records if record.channel == ConsentChannel.EMAIL}
     stored = dict(Contact.objects.filter(pk__in=ids).values_list("pk", "marketing_consent"))

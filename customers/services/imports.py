@@ -10,16 +10,18 @@ timeline entry naming the import. The caller (imports.services) holds the row lo
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 
 from crm_core.actors import Actor
+from crm_core.batching import rows_insert, rows_update
 from customers.models import Activity, ActivityKind, ConsentSource, Contact, Label, PhoneNumber, Source, Stage
 from customers.search import search_document
 from customers.services.consent import ConsentInput, consent_records_append
-from customers.services.records import activity_entry, contacts_search_refresh
+from customers.services.records import contacts_search_refresh
 from customers.services.suggestions import suggestions_add
 
 IMPORT_EVENT = "imported"
@@ -46,26 +48,32 @@ class ImportedContact:
 
 def _related(entries: Sequence[ImportedContact], *, actor: Actor, reference: str, data: dict) -> None:
     """Write what hangs off the contacts: phones after their current ones, labels, consent, notes, the timeline."""
-    ids = [entry.contact_id for entry in entries if entry.contact_id is not None]
+    who = {"actor_kind": actor.kind, "actor_id": actor.user.pk if actor.user else None}
+    with_phones = [entry.contact_id for entry in entries if entry.phones]
     positions = dict(
-        PhoneNumber.objects.filter(contact__in=ids)
+        PhoneNumber.objects.filter(contact__in=with_phones)
         .values("contact")
         .annotate(n=Count("id"))
         .values_list("contact", "n")
     )
-    PhoneNumber.objects.bulk_create(
-        PhoneNumber(
-            contact_id=entry.contact_id, number=number, label=label, position=positions.get(entry.contact_id, 0) + i
-        )
-        for entry in entries
-        for i, (number, label) in enumerate(entry.phones)
-    )
-    Contact.labels.through.objects.bulk_create(
-        (
-            Contact.labels.through(contact_id=entry.contact_id, label_id=label.pk)
+    rows_insert(
+        model=PhoneNumber,
+        rows=[
+            {
+                "contact_id": entry.contact_id,
+                "number": number,
+                "label": label,
+                "position": positions.get(entry.contact_id, 0) + i,
+            }
             for entry in entries
-            for label in entry.labels
-        ),
+            for i, (number, label) in enumerate(entry.phones)
+        ],
+        # A number added to the contact since the dry run is there already.
+        ignore_conflicts=True,
+    )
+    rows_insert(
+        model=Contact.labels.through,
+        rows=[{"contact_id": entry.contact_id, "label_id": label.pk} for entry in entries for label in entry.labels],
         ignore_conflicts=True,
     )
     consent_records_append(
@@ -77,24 +85,26 @@ def _related(entries: Sequence[ImportedContact], *, actor: Actor, reference: str
         source=ConsentSource.IMPORT,
         actor=actor,
     )
-    Activity.objects.bulk_create(
-        [
+    rows_insert(
+        model=Activity,
+        rows=[
             *(
-                Activity(
-                    contact_id=entry.contact_id,
-                    kind=ActivityKind.NOTE,
-                    body=entry.note,
-                    actor_kind=actor.kind,
-                    actor=actor.user,
-                )
+                {"contact_id": entry.contact_id, "kind": ActivityKind.NOTE, "body": entry.note, **who}
                 for entry in entries
                 if entry.note
             ),
             *(
-                activity_entry(contact_id=entry.contact_id, event=IMPORT_EVENT, actor=actor, body=entry.body, data=data)
+                {
+                    "contact_id": entry.contact_id,
+                    "kind": ActivityKind.EVENT,
+                    "event": IMPORT_EVENT,
+                    "body": entry.body,
+                    "data": data,
+                    **who,
+                }
                 for entry in entries
             ),
-        ]
+        ],
     )
     suggestions_add(
         suggested={entry.contact_id: entry.suggest for entry in entries if entry.suggest}, source_reference=reference
@@ -110,27 +120,29 @@ def contacts_import_create(
     The database refuses an email that a live contact has (IntegrityError): the caller checked the batch's
     emails under lock and retries the batch one row at a time if a concurrent write took one in between.
     """
-    contacts = Contact.objects.bulk_create(
-        Contact(
-            email=entry.email,
-            first_name=entry.details.get("first_name", ""),
-            last_name=entry.details.get("last_name", ""),
-            stage=entry.stage or Stage.LEAD,
-            source=Source.IMPORT,
-            details_locked=bool(entry.details_locked),
-            search_document=search_document(
-                first_name=entry.details.get("first_name", ""),
-                last_name=entry.details.get("last_name", ""),
-                email=entry.email,
-                phones=[number for number, _ in entry.phones],
-                company_names=entry.company_names,
-            ),
-            **{name: value for name, value in entry.details.items() if name not in ("first_name", "last_name")},
-        )
-        for entry in entries
+    ids = rows_insert(
+        model=Contact,
+        rows=[
+            {
+                "email": entry.email,
+                "stage": entry.stage or Stage.LEAD,
+                "source": Source.IMPORT,
+                "details_locked": bool(entry.details_locked),
+                "search_document": search_document(
+                    first_name=entry.details.get("first_name", ""),
+                    last_name=entry.details.get("last_name", ""),
+                    email=entry.email,
+                    phones=[number for number, _ in entry.phones],
+                    company_names=entry.company_names,
+                ),
+                **entry.details,
+            }
+            for entry in entries
+        ],
+        returning=True,
     )
-    for entry, contact in zip(entries, contacts, strict=True):
-        entry.contact_id = contact.pk
+    for entry, contact_id in zip(entries, ids, strict=True):
+        entry.contact_id = contact_id
     _related(entries, actor=actor, reference=reference, data=data)
     return list(entries)
 
@@ -138,24 +150,17 @@ def contacts_import_create(
 @transaction.atomic
 def contacts_import_update(*, entries: Sequence[ImportedContact], actor: Actor, reference: str, data: dict) -> None:
     """Apply an import's changes to existing contacts (details, stage forward, lock) and what they bring."""
-    by_id = {entry.contact_id: entry for entry in entries}
-    contacts = list(Contact.objects.filter(pk__in=list(by_id)))
-    changed_fields: set[str] = set()
-    now = timezone.now()
-    for contact in contacts:
-        entry = by_id[contact.pk]
-        for name, value in entry.details.items():
-            setattr(contact, name, value)
-            changed_fields.add(name)
-        if entry.stage == Stage.CUSTOMER and contact.stage == Stage.LEAD:
-            contact.stage = Stage.CUSTOMER
-            changed_fields.add("stage")
+    stages = dict(Contact.objects.filter(pk__in=[entry.contact_id for entry in entries]).values_list("pk", "stage"))
+    changes: dict[int, dict[str, Any]] = {}
+    for entry in entries:
+        values: dict[str, Any] = dict(entry.details)
+        if entry.stage == Stage.CUSTOMER and stages.get(entry.contact_id) == Stage.LEAD:
+            values["stage"] = Stage.CUSTOMER
         if entry.details_locked is not None:
-            contact.details_locked = entry.details_locked
-            changed_fields.add("details_locked")
-        contact.updated_at = now
+            values["details_locked"] = entry.details_locked
+        changes[entry.contact_id] = values
     # Every contact an import touches gets a new version, so an edit form opened before it is refused as stale.
-    Contact.objects.bulk_update(contacts, [*sorted(changed_fields), "updated_at"])
+    rows_update(model=Contact, changes=changes, also={"updated_at": timezone.now()})
     _related(entries, actor=actor, reference=reference, data=data)
     searched = [
         entry.contact_id for entry in entries if entry.phones or {"first_name", "last_name"} & entry.details.keys()

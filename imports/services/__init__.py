@@ -3,7 +3,7 @@
 The names are gathered here so callers write `services.name` whichever file it lives in.
 """
 
-from imports.services.applying import import_apply
+from imports.services.applying import import_apply, import_planned
 from imports.services.checking import (
     APPLY,
     CHECK,
@@ -11,6 +11,7 @@ from imports.services.checking import (
     import_check,
     import_check_queue,
     import_counts,
+    import_files_expire,
     import_mode_label,
     import_options_set,
     import_rows_count,
@@ -26,8 +27,10 @@ __all__ = [
     "import_check",
     "import_check_queue",
     "import_counts",
+    "import_files_expire",
     "import_mode_label",
     "import_options_set",
+    "import_planned",
     "import_rows_count",
     "import_status_set",
     "import_upload",

@@ -14,6 +14,7 @@ from django.utils import timezone
 from companies.models import Company
 from companies.services import company_get_or_create_by_name, memberships_import
 from crm_core.actors import Actor
+from crm_core.batching import rows_update
 from customers.models import Label
 from customers.services import label_get_or_create_by_name
 from customers.services.imports import ImportedContact, contacts_import_create, contacts_import_update
@@ -169,29 +170,35 @@ def _create(run: ImportRun, rows: list[ImportRow], applier: _Applier, refused: l
             else:
                 ImportRow.objects.filter(pk=row.pk).update(applied=RowAction.CREATE, contact_id=entries[0].contact_id)
         return
-    for row, entry in zip(rows, entries, strict=True):
-        row.contact_id = entry.contact_id
-        row.applied = RowAction.CREATE
-    ImportRow.objects.bulk_update(rows, ["contact_id", "applied"])
+    rows_update(
+        model=ImportRow,
+        changes={row.pk: {"contact_id": entry.contact_id} for row, entry in zip(rows, entries, strict=True)},
+        also={"applied": RowAction.CREATE},
+    )
 
 
-def import_apply(*, run: ImportRun, actor: Actor, after: int, step: Callable[[int, int], None]) -> dict[str, int]:
+def import_planned(*, run: ImportRun) -> int:
+    """How many rows the import writes: those the dry run found to create or update."""
+    return (run.counts or {}).get(RowAction.CREATE, 0) + (run.counts or {}).get(RowAction.UPDATE, 0)
+
+
+def import_apply(
+    *, run: ImportRun, actor: Actor, step: Callable[[int, int], None], after: int = 0, processed: int = 0
+) -> dict[str, int]:
     """Apply the dry run's plans after row number `after`, a committed batch at a time; return what was done.
 
-    `step(processed, last row number)` is called inside each batch's transaction, so the job's cursor and the
-    batch's writes commit together and a run taken up again goes on after the last batch that committed.
+    `step(planned rows done, last row number)` is called inside each batch's transaction, so the job's cursor
+    and the batch's writes commit together and a run taken up again goes on after the last batch that committed.
     """
     applier = _Applier(run, actor)
     planned = ImportRow.objects.filter(run=run, action__in=(RowAction.CREATE, RowAction.UPDATE), applied="")
-    processed = ImportRow.objects.filter(run=run, number__lte=after).count()
     while True:
         rows = list(planned.filter(number__gt=after).order_by("number")[:BATCH_SIZE])
         if not rows:
             break
         with transaction.atomic():
             _apply_batch(run, rows, applier)
-            after = rows[-1].number
-            processed = ImportRow.objects.filter(run=run, number__lte=after).count()
+            after, processed = rows[-1].number, processed + len(rows)
             step(processed, after)
     done = import_counts(run=run, field="applied")
     ImportRun.objects.filter(pk=run.pk).update(status=ImportStatus.DONE, done=done, imported_at=timezone.now())

@@ -6,13 +6,14 @@ The dry run reads the file a batch of rows at a time, compares each row with the
 
 import uuid
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from typing import IO, Any
 
 from django.conf import settings
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.core.files.storage import storages
 from django.db import transaction
-from django.db.models import Count, Max
+from django.db.models import Count, Max, Q
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
@@ -24,11 +25,11 @@ from imports.planning import Options, row_plan
 from imports.reader import FileProblem, rows_read, shape_read
 from imports.selectors import companies_existing, contacts_existing, labels_existing
 from imports.values import row_values
-from jobs.models import Job
+from jobs.models import OPEN_STATUSES, Job
 from jobs.services import job_queue
 
 CHECK, APPLY = "contacts_import_check", "contacts_import_apply"
-BATCH_SIZE = 500
+BATCH_SIZE = 1000
 
 
 def _storage():
@@ -191,9 +192,14 @@ def import_check(*, run: ImportRun, progress: Callable[[int], None]) -> dict[str
 
 @transaction.atomic
 def import_check_queue(*, run: ImportRun, user: AbstractBaseUser) -> Job | None:
-    """Start the dry run in the background; None if it is running already or the import has begun."""
-    allowed = (ImportStatus.MAPPING, ImportStatus.CHECKED, ImportStatus.FAILED)
-    if not ImportRun.objects.filter(pk=run.pk, status__in=allowed).update(status=ImportStatus.CHECKING):
+    """Start the dry run in the background; None if a job of the run is still going or the import has finished.
+
+    After a job that stopped (failed, cancelled, or its worker gave up), a new dry run starts from the file and
+    the contacts as they are then, so an import cut short is finished by checking and importing again.
+    """
+    ready = Q(status__in=(ImportStatus.MAPPING, ImportStatus.CHECKED, ImportStatus.FAILED))
+    stopped = Q(status__in=(ImportStatus.CHECKING, ImportStatus.IMPORTING)) & ~Q(job__status__in=OPEN_STATUSES)
+    if not ImportRun.objects.filter(ready | stopped, pk=run.pk).update(status=ImportStatus.CHECKING):
         return None
     job = job_queue(kind=CHECK, user=user, params={"import": run.pk})
     ImportRun.objects.filter(pk=run.pk).update(job=job, counts={}, failure_reason="")
@@ -206,10 +212,22 @@ def import_apply_queue(*, run: ImportRun, user: AbstractBaseUser) -> Job | None:
     """Start the import of what the dry run showed; None unless a finished dry run is waiting (a second click)."""
     if not ImportRun.objects.filter(pk=run.pk, status=ImportStatus.CHECKED).update(status=ImportStatus.IMPORTING):
         return None
-    job = job_queue(kind=APPLY, user=user, params={"import": run.pk}, total=run.rows)
+    job = job_queue(kind=APPLY, user=user, params={"import": run.pk})
     ImportRun.objects.filter(pk=run.pk).update(job=job)
     run.refresh_from_db()
     return job
+
+
+def import_files_expire(*, now: datetime | None = None) -> int:
+    """Delete uploaded files older than IMPORT_FILE_DAYS; the runs and their row results stay in the import log."""
+    cutoff = (now or timezone.now()) - timedelta(days=settings.IMPORT_FILE_DAYS)
+    removed = 0
+    for pk, name in (
+        ImportRun.objects.filter(created_at__lt=cutoff).exclude(stored_file="").values_list("pk", "stored_file")
+    ):
+        _storage().delete(name)
+        removed += ImportRun.objects.filter(pk=pk).update(stored_file="")
+    return removed
 
 
 def import_status_set(*, run: ImportRun, status: str, job_id: int | None = None, reason: str = "") -> None:

@@ -23,6 +23,7 @@ from customers.models import (
     SuggestionStatus,
 )
 from imports.models import ImportMode, RowAction
+from imports.services import import_apply
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, PhoneNumberFactory
 from tests.imports.support import apply, csv_bytes, dry_run, imported
 
@@ -336,3 +337,32 @@ def test_a_note_column_adds_a_note_once(staff_user):
     run = imported(staff_user, content)
     assert rows_of(run)[2].action == RowAction.UNCHANGED
     assert list(Activity.objects.filter(kind=ActivityKind.NOTE).values_list("body", flat=True)) == ["Prefers email"]
+
+
+def test_an_import_stopped_mid_way_goes_on_after_its_last_committed_batch(staff_user, monkeypatch):
+    monkeypatch.setattr("imports.services.applying.BATCH_SIZE", 2)
+    run = dry_run(
+        staff_user, csv_bytes([HEADER, *([f"P{n}", "", f"p{n}@x.example", "", "", "", ""] for n in range(5))])
+    )
+    steps = []
+
+    def step(processed, after):
+        if len(steps) == 1:
+            raise RuntimeError("worker killed")
+        steps.append((processed, after))
+
+    with pytest.raises(RuntimeError):
+        contact_services_import_apply(run, staff_user, step)
+    assert steps == [(2, 3)]
+    assert Contact.objects.count() == 2  # the second batch rolled back with its step
+    contact_services_import_apply(
+        run, staff_user, lambda processed, after: steps.append((processed, after)), after=3, processed=2
+    )
+    assert steps == [(2, 3), (4, 5), (5, 6)]
+    assert Contact.objects.count() == 5
+    run.refresh_from_db()
+    assert run.done["create"] == 5
+
+
+def contact_services_import_apply(run, user, step, **cursor):
+    return import_apply(run=run, actor=Actor.staff(user), step=step, **cursor)

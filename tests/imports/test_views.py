@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -9,12 +10,14 @@ from django.contrib.auth.models import Permission
 from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import timezone
 
 from customers.models import Contact
 from imports.models import ImportRun, ImportStatus
-from jobs.models import Job
+from imports.services import import_files_expire
+from jobs.models import Job, JobStatus
 from tests.factories import ContactFactory, UserFactory
-from tests.imports.support import csv_bytes
+from tests.imports.support import csv_bytes, dry_run
 from tests.jobs.support import run_queued
 
 pytestmark = pytest.mark.django_db
@@ -313,3 +316,64 @@ class TestWhoMaySee:
         client.force_login(UserFactory(username="boss", role="Manager"))
         assert client.get(reverse("imports:detail", args=[run.pk])).status_code == 200
         assert "contacts.csv" in client.get(reverse("imports:list")).text
+
+
+@pytest.mark.parametrize("rows", [5, 150])
+def test_the_results_page_costs_the_same_queries_for_a_few_rows_or_a_full_page(staff, django_assert_num_queries, rows):
+    run = dry_run(
+        UserFactory(username="ann"),
+        csv_bytes([["Email", "First name"], *([f"p{n}@x.example", "P"] for n in range(rows))]),
+    )
+    expected = [
+        "session",
+        "user",
+        "the user's own permissions",
+        "the user's group permissions",
+        "the run with who ran it and its job",
+        "one page of row results (one more than shown)",
+    ]
+    with django_assert_num_queries(len(expected)):
+        response = staff.get(reverse("imports:detail", args=[run.pk]))
+    assert response.status_code == 200
+    assert response.text.count('class="badge badge--import-create"') == min(rows, 100)
+
+
+def test_a_dry_run_that_stops_says_why_and_can_be_run_again(staff, django_capture_on_commit_callbacks, settings):
+    upload(staff, csv_bytes([["Email"], ["a@x.example"]]))
+    run = ImportRun.objects.get()
+    # The file went (the chore removed it): the job fails with the reason, and the page offers a new dry run.
+    ImportRun.objects.filter(pk=run.pk).update(stored_file="")
+    columns_post(staff, run, django_capture_on_commit_callbacks)
+    run_jobs(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert run.status == ImportStatus.FAILED
+    page = staff.get(reverse("imports:detail", args=[run.pk])).text
+    assert f"The file was removed {settings.IMPORT_FILE_DAYS} days after its upload; upload it again" in page
+    assert Job.objects.get().status == JobStatus.FAILED
+
+
+def test_a_run_whose_job_died_can_be_checked_again(staff, django_capture_on_commit_callbacks):
+    upload(staff, csv_bytes([["Email"], ["a@x.example"]]))
+    run = ImportRun.objects.get()
+    columns_post(staff, run, django_capture_on_commit_callbacks)
+    # The worker gave up on the job without running it (jobs_recover after too many tries).
+    Job.objects.update(status=JobStatus.FAILED, failure_reason="The worker stopped while running it, 3 times")
+    page = staff.get(reverse("imports:detail", args=[run.pk])).text
+    assert "The worker stopped while running it, 3 times" in page
+    assert "Run the dry run again" in page
+    response = columns_post(staff, run, django_capture_on_commit_callbacks)
+    assert response.status_code == 302
+    run_jobs(django_capture_on_commit_callbacks)
+    run.refresh_from_db()
+    assert (run.status, run.counts["create"]) == (ImportStatus.CHECKED, 1)
+
+
+def test_uploaded_files_are_removed_after_their_days_and_the_log_stays(staff, export_files, settings):
+    upload(staff, csv_bytes([["Email"], ["a@x.example"]]))
+    run = ImportRun.objects.get()
+    assert import_files_expire() == 0
+    assert import_files_expire(now=timezone.now() + timedelta(days=settings.IMPORT_FILE_DAYS, minutes=1)) == 1
+    run.refresh_from_db()
+    assert run.stored_file == ""
+    assert not [path for path in export_files.rglob("*") if path.is_file()]
+    assert staff.get(reverse("imports:list")).status_code == 200
