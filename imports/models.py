@@ -76,8 +76,9 @@ class ImportRun(models.Model):
 
     @property
     def reference(self) -> str:
-        """How the timeline and suggestions name it: "Import #3 (contacts.csv)"."""
-        return f"Import #{self.pk} ({self.file_name})"
+        """How the timeline and suggestions name it: "Import #3 (contacts.csv)", the name cut to fit a suggestion."""
+        name = self.file_name if len(self.file_name) <= 60 else self.file_name[:59] + "…"
+        return f"Import #{self.pk} ({name})"
 
 
 class ImportRow(models.Model):

@@ -22,7 +22,7 @@ from customers.models import (
     SuggestedUpdate,
     SuggestionStatus,
 )
-from imports.models import ImportMode, RowAction
+from imports.models import ImportMode, ImportRun, RowAction
 from imports.services import import_apply
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, PhoneNumberFactory
 from tests.imports.support import apply, csv_bytes, dry_run, imported
@@ -117,6 +117,17 @@ def test_locked_details_stay_and_what_the_row_would_change_becomes_suggestions(s
     PendingOld.refresh_from_db()
     assert PendingOld.status == SuggestionStatus.DISMISSED  # the newer suggestion for the field replaces it
     assert ["First name (suggested: details are locked)", "Ann", "Annie"] in rows_of(run)[2].changes
+
+
+def test_a_long_file_name_is_cut_in_the_suggestions_and_timeline_it_names(staff_user):
+    ContactFactory(email="ann@x.example", first_name="Ann", details_locked=True)
+    content = csv_bytes([HEADER, ["Annie", "", "ann@x.example", "", "", "", ""]])
+    run = dry_run(staff_user, content)
+    ImportRun.objects.filter(pk=run.pk).update(file_name="x" * 250 + ".csv")
+    run.refresh_from_db()
+    apply(run, staff_user)
+    suggestion = SuggestedUpdate.objects.get(status=SuggestionStatus.PENDING)
+    assert suggestion.source_reference == f"Import #{run.pk} ({'x' * 59}…)"
 
 
 def test_an_email_twice_in_the_file_the_last_row_wins_and_the_earlier_is_reported(staff_user):
