@@ -39,7 +39,11 @@ def file(tmp_path):
 def test_a_dry_run_reports_and_writes_nothing(file):
     ContactFactory(email="old@x.example", first_name="Old")
     out = run_command(file, "--dry-run", "--update", "--map", "E-mail=email")
-    assert "Dry run of Import #1 (people.csv): 3 rows; 1 to create, 1 to update, 0 unchanged, 0 skipped, 1 error" in out
+    run = ImportRun.objects.get()
+    assert (
+        f"Dry run of Import #{run.pk} (people.csv): 3 rows; 1 to create, 1 to update, 0 unchanged, 0 skipped, 1 error"
+        in out
+    )
     assert "  row 3 (old@x.example): Phone 12 not imported:" in out
     assert "  row 4 (no email): Enter an email address like name@example.com" in out
     assert "Imported" not in out
