@@ -13,7 +13,7 @@ in a fresh process of its own, so its peak resident set size is its own:
 
 Each is run at a tenth of the rows too, so memory that grew with the file would show. The contacts the
 import added are deleted afterwards (the updated ones keep their new town). Prints a markdown table and
-writes bench/results/imports-<database>-<rows>.json and .md.
+writes bench/results/imports-<database>-<contacts>.json and .md.
 """
 
 import csv
@@ -185,7 +185,7 @@ def main() -> None:
                 )
     table = "\n".join(lines)
     print(table)
-    out = ROOT / "bench" / "results" / f"imports-{connection.vendor}-{rows}"
+    out = ROOT / "bench" / "results" / f"imports-{connection.vendor}-{contacts}"
     out.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
     out.with_suffix(".md").write_text(table + "\n")
 
