@@ -8,6 +8,10 @@ class ImportsConfig(AppConfig):
     verbose_name = "Imports"
 
     def ready(self) -> None:
+        from customers.signals import contact_erased
         from imports.jobs import register_jobs
+        from imports.services.erasure import imports_contact_erase
 
         register_jobs()
+        # The person's rows in the import log go with them, in the erasure's transaction.
+        contact_erased.connect(imports_contact_erase, dispatch_uid="imports_contact_erase")

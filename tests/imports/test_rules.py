@@ -23,7 +23,9 @@ from customers.models import (
     SuggestionStatus,
 )
 from imports.models import ImportMode, ImportRun, RowAction
+from imports.results import not_imported_csv
 from imports.services import import_apply
+from imports.services.erasure import ERASED
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, PhoneNumberFactory
 from tests.imports.support import apply, csv_bytes, dry_run, imported
 
@@ -340,6 +342,23 @@ def test_a_stage_only_moves_forward(staff_user):
     stages = dict(Contact.objects.values_list("email", "stage"))
     assert stages == {"lead@x.example": "customer", "customer@x.example": "customer", "new@x.example": "lead"}
     assert rows_of(run)[3].problems == ["Stays a Customer: a stage only moves forward."]
+
+
+def test_erasing_a_person_blanks_their_rows_in_the_import_log(staff_user):
+    ContactFactory(email="bob@x.example", first_name="Bob")
+    run = imported(
+        staff_user,
+        csv_bytes(
+            [HEADER, ["Ann", "Lee", "ann@x.example", "12", "", "", ""], ["Bobby", "", "bob@x.example", "", "", "", ""]]
+        ),
+    )
+    ann = Contact.objects.get(email="ann@x.example")
+    contact_services.contact_erase(contact=ann, actor=Actor.staff(staff_user))
+    rows = rows_of(run)
+    assert (rows[2].email, rows[2].cells, rows[2].changes, rows[2].problems) == ("", [], [], [ERASED])
+    assert rows[2].applied == RowAction.CREATE  # the counts still add up
+    assert rows[3].email == "bob@x.example"
+    assert "ann@x.example" not in "".join(not_imported_csv(run=run))
 
 
 def test_a_note_column_adds_a_note_once(staff_user):
