@@ -228,7 +228,7 @@ class ActivityGroup(models.TextChoices):
 
 # Events by group; every other event is a change to the contact.
 MESSAGE_EVENTS = ("message", "message_received", "ticket_opened")
-ORDER_EVENTS = ("order_placed", "order_drafted", "draft_deleted", "order_details_unread")
+ORDER_EVENTS = ("order_placed", "order_drafted", "draft_deleted", "order_details_unread", "order_status_changed")
 
 
 class Activity(models.Model):

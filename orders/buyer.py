@@ -10,6 +10,7 @@ the order, where staff see it, and named on the contact's timeline. Only the req
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
@@ -27,6 +28,7 @@ LABELS = {
     "customer.last_name": "Last name",
     "customer.phone": "Phone",
     "customer.accepts_marketing": "Marketing consent",
+    "customer.accepts_marketing_at": "Marketing consent date",
     "shipping_address": "Shipping address",
     "shipping_address.address1": "Address line 1",
     "shipping_address.address2": "Address line 2",
@@ -47,6 +49,7 @@ class BuyerDetails:
     last_name: str = ""
     phone: str = ""
     accepts_marketing: bool = False
+    accepts_marketing_at: datetime | None = None
     address: dict[str, str] = field(default_factory=dict)
     unread: list[UnreadDetail] = field(default_factory=list)
 
@@ -67,6 +70,7 @@ def buyer_details(payload: dict) -> BuyerDetails:
     # A number typed without a country code is read as one of the country the order is shipped to.
     details.phone = _read(details, customer, "customer", "phone", lambda value: _phone(value, region=country or None))
     details.accepts_marketing = _read(details, customer, "customer", "accepts_marketing", _bool) or False
+    details.accepts_marketing_at = _read(details, customer, "customer", "accepts_marketing_at", _moment) or None
     return details
 
 
@@ -148,6 +152,21 @@ def _phone(value: Any, *, region: str | None) -> str:
         return phone_to_e164(text, region=region)
     except InvalidPhoneNumber as error:
         raise _Unusable(str(error)) from error
+
+
+def _moment(value: Any) -> datetime:
+    text = _checked_text(value)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError as error:
+        raise _Unusable("must be an ISO 8601 date and time such as 2026-03-01T10:15:00+01:00") from error
+    if moment.utcoffset() is None:
+        raise _Unusable("must include a time zone offset, such as 2026-03-01T10:15:00+01:00")
+    try:
+        moment.astimezone(UTC)
+    except OverflowError as error:
+        raise _Unusable("is out of range") from error
+    return moment
 
 
 def _bool(value: Any) -> bool:

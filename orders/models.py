@@ -28,7 +28,10 @@ COUNTED_STATUSES = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED)
 
 class Order(AddressFields, TimeStampedModel):
     # The shop's own order id. Unique, so a webhook delivered twice is recorded once; empty for drafts.
-    shop_order_id = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    # From a connected shop it carries the shop's name ("shopify:acme:450789469"), so two shops' ids never meet.
+    shop_order_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
+    # What the shop calls the order ("#1001"), shown as its number; empty when that is the id itself.
+    shop_name = models.CharField(max_length=64, blank=True)
     status = models.CharField(max_length=10, choices=OrderStatus, default=OrderStatus.DRAFT)
     # Orders outlive the person: when a contact is purged the order stays, unlinked, with its snapshot.
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")
@@ -40,6 +43,8 @@ class Order(AddressFields, TimeStampedModel):
     subtotal = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     shipping = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     tax = models.DecimalField(max_digits=12, decimal_places=2, default=0)
+    # Taken off the order as a whole by the shop (codes, line discounts): total = subtotal + shipping + tax − discount.
+    discount = models.DecimalField(max_digits=12, decimal_places=2, default=0, db_default=0)
     total = models.DecimalField(max_digits=12, decimal_places=2, default=0)
     placed_at = models.DateTimeField(null=True, blank=True)
     # Buyer details the shop sent that could not be used (orders.services.UnreadDetail as dicts): kept as
@@ -64,7 +69,7 @@ class Order(AddressFields, TimeStampedModel):
         constraints = [
             models.CheckConstraint(condition=Q(status__in=OrderStatus.values), name="order_status_valid"),
             models.CheckConstraint(
-                condition=Q(subtotal__gte=0, shipping__gte=0, tax__gte=0, total__gte=0),
+                condition=Q(subtotal__gte=0, shipping__gte=0, tax__gte=0, discount__gte=0, total__gte=0),
                 name="order_amounts_not_negative",
             ),
             models.CheckConstraint(
@@ -85,6 +90,8 @@ class Order(AddressFields, TimeStampedModel):
     def number(self) -> str:
         if self.pk is None:
             return "New order"
+        if self.shop_name:
+            return self.shop_name
         if self.shop_order_id:
             return f"#{self.shop_order_id}"
         # Orders staff drafted here carry a D, so they can never be mistaken for the shop's own numbers.

@@ -15,7 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
 from orders.buyer import buyer_details
-from orders.models import Order, OrderLine
+from orders.models import Order, OrderLine, OrderStatus
 from orders.services import LineInput, PlacedOrderInput
 
 MAX_LINES = 500
@@ -106,13 +106,21 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
     lines = _lines(payload)
     shipping = _amount(payload, "shipping", default=Decimal("0"))
     tax = _amount(payload, "tax", default=Decimal("0"))
-    computed_total = sum((line.unit_price * line.quantity for line in lines), Decimal("0")) + shipping + tax
+    before_discount = sum((line.unit_price * line.quantity for line in lines), Decimal("0")) + shipping + tax
+    discount = _amount(payload, "discount", default=Decimal("0"))
+    if discount > before_discount:
+        raise PayloadError(
+            f"{discount} is more than the lines, shipping and tax ({before_discount:.2f})", field="discount"
+        )
+    computed_total = before_discount - discount
     if computed_total > MAX_AMOUNT:
         raise PayloadError(f"{computed_total} is more than the largest amount stored ({MAX_AMOUNT})", field="total")
     total = _amount(payload, "total")
     if total is not None and total != computed_total:
         raise PayloadError(
-            f"{total} does not add up to the lines, shipping and tax ({computed_total:.2f})", field="total"
+            f"{total} does not add up to the lines, shipping and tax{' less the discount' if discount else ''}"
+            f" ({computed_total:.2f})",
+            field="total",
         )
     return PlacedOrderInput(
         shop_order_id=shop_order_id,
@@ -128,7 +136,21 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
         lines=tuple(lines),
         shipping=shipping,
         tax=tax,
+        discount=discount,
+        status=_status(payload),
+        name=_text(payload, "name", _max_length(Order, "shop_name")),
+        accepts_marketing_at=buyer.accepts_marketing_at,
     )
+
+
+def _status(payload: dict) -> OrderStatus:
+    value = payload.get("status")
+    if value is None or value == "":
+        return OrderStatus.PLACED
+    allowed = [OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED, OrderStatus.CANCELLED]
+    if not isinstance(value, str) or value.strip().lower() not in allowed:
+        raise PayloadError(f"must be one of {', '.join(allowed)}", field="status")
+    return OrderStatus(value.strip().lower())
 
 
 def _refuse_unstorable_text(payload: dict) -> None:

@@ -1,4 +1,4 @@
-"""Every write to orders, by way in: placed orders from the shop, conflicting redeliveries, drafts, erasure.
+"""Every write to orders, by way in: placed orders from the shop and their status, redeliveries, drafts, erasure.
 
 The names are gathered here so callers write `module.name` whichever file it lives in.
 """
@@ -40,6 +40,7 @@ from orders.services.placed import (
     order_sync_placed,
     order_unread_described,
 )
+from orders.services.status import order_status_sync
 
 __all__ = [
     "ADDRESS_FIELDS",
@@ -63,6 +64,7 @@ __all__ = [
     "lines_replace",
     "order_conflict_record",
     "order_record_placed",
+    "order_status_sync",
     "order_sync_placed",
     "order_totals_set",
     "order_unread_described",

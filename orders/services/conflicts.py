@@ -37,7 +37,8 @@ def order_conflict_record(*, order: Order, data: PlacedOrderInput, source: Deliv
     is kept. The same differences from the same source again count on one record (deliveries) rather than
     adding rows. Compared is what the order stores: the email (ignoring case and surrounding spaces, as
     contacts are matched), the moment it was placed (whatever the offset), currency, buyer name and phone,
-    address, the lines (name, SKU, quantity, unit price, in order), shipping, tax and total. Once the
+    address, the lines (name, SKU, quantity, unit price, in order), shipping, tax, discount and total. The
+    status is not content: a later one moves the order (order_status_sync). Once the
     buyer's data has been erased, only what erasure keeps is compared, and nothing personal is recorded.
     """
     differences = _order_differences(order=order, data=data)
@@ -91,10 +92,11 @@ def _order_differences(*, order: Order, data: PlacedOrderInput) -> list[dict[str
             for name in sorted((stored_unread.keys() | received_unread.keys()) - named)
         ]
     pairs += _lines_differences(stored=list(order.lines.all()), received=data.lines)
-    received_total = sum(line_totals(data.lines), Decimal("0")) + data.shipping + data.tax
+    received_total = sum(line_totals(data.lines), Decimal("0")) + data.shipping + data.tax - data.discount
     pairs += [
         ("shipping", _money(order.shipping), _money(data.shipping)),
         ("tax", _money(order.tax), _money(data.tax)),
+        ("discount", _money(order.discount), _money(data.discount)),
         ("total", _money(order.total), _money(received_total)),
     ]
     return [

@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from customers.models import Contact
-from orders.models import Order, OrderConflict
+from orders.models import Order, OrderConflict, OrderStatus
 
 
 @dataclass(frozen=True)
@@ -41,8 +41,15 @@ class PlacedOrderInput:
     address: dict[str, str] = field(default_factory=dict)
     shipping: Decimal = Decimal("0")
     tax: Decimal = Decimal("0")
+    discount: Decimal = Decimal("0")
+    # Where the order stands at the shop: placed, paid, fulfilled or cancelled (a cancelled one is not counted).
+    status: OrderStatus = OrderStatus.PLACED
+    # What the shop calls the order when that is not its id ("#1001" for Shopify's order 450789469).
+    name: str = ""
     # The buyer ticked the shop's marketing box at checkout: appended as a consent record from checkout.
     accepts_marketing: bool = False
+    # When the buyer gave that consent, if the shop says (Shopify's consent_updated_at); else when the order was placed.
+    accepts_marketing_at: datetime | None = None
     # Buyer details that could not be used (orders.buyer); the order is stored all the same.
     unread: tuple[UnreadDetail, ...] = ()
 

@@ -3,6 +3,7 @@
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict
+from datetime import datetime
 from decimal import Decimal
 
 from django.db import IntegrityError, transaction
@@ -19,10 +20,11 @@ from customers.services import (
     contact_promote_to_customer,
     contact_sync_details,
 )
-from orders.models import DeliverySource, Order, OrderStatus
+from orders.models import COUNTED_STATUSES, DeliverySource, Order
 from orders.services.conflicts import order_conflict_record
 from orders.services.inputs import PlacedOrderInput, SyncResult, UnreadDetail
 from orders.services.lines import line_totals, lines_create
+from orders.services.status import order_status_sync
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +40,7 @@ def order_sync_placed(
 
     Idempotent on the shop's order id: a replay returns the stored order and writes nothing; the same id
     with other content keeps the stored order too, and is recorded as a conflict (order_conflict_record).
+    A later status the shop reports (paid, fulfilled, cancelled) moves the stored order (order_status_sync).
     """
     for attempt in range(1, SYNC_ATTEMPTS + 1):
         try:
@@ -59,8 +62,9 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
     )
     if existing is not None:
         conflict = order_conflict_record(order=existing, data=data, source=source)
+        order_status_sync(order=existing, status=data.status, actor=actor)
         return SyncResult(order=existing, contact=existing.contact, created=False, conflict=conflict)
-    reference = f"Order #{data.shop_order_id}"
+    reference = f"Order {data.name or '#' + data.shop_order_id}"
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
     contact = contact_live_by_email(email=data.email)
     if contact is None:
@@ -80,7 +84,13 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
             contact=contact, details=details, phone=data.phone, source_reference=reference, actor=actor
         )
     order = _order_create(data=data, contact=contact)
-    order_record_placed(order=order, contact=contact, actor=actor, accepts_marketing=data.accepts_marketing)
+    order_record_placed(
+        order=order,
+        contact=contact,
+        actor=actor,
+        accepts_marketing=data.accepts_marketing,
+        accepts_marketing_at=data.accepts_marketing_at,
+    )
     if data.unread:
         activity_record(
             contact=contact,
@@ -92,9 +102,20 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
     return SyncResult(order=order, contact=contact, created=True)
 
 
-def order_record_placed(*, order: Order, contact: Contact, actor: Actor, accepts_marketing: bool = False) -> None:
-    """Count a placed order on its contact and put it on the timeline, with the buyer's consent if given."""
-    contact_orders_summary_add(contact=contact, amount=order.total, placed_at=order.placed_at)
+def order_record_placed(
+    *,
+    order: Order,
+    contact: Contact,
+    actor: Actor,
+    accepts_marketing: bool = False,
+    accepts_marketing_at: datetime | None = None,
+) -> None:
+    """Count a placed order on its contact and put it on the timeline, with the buyer's consent if given.
+
+    An order that arrives already cancelled is on the timeline but not in the orders count or total spent.
+    """
+    if order.status in COUNTED_STATUSES:
+        contact_orders_summary_add(contact=contact, amount=order.total, placed_at=order.placed_at)
     activity_record(
         contact=contact,
         event="order_placed",
@@ -107,7 +128,7 @@ def order_record_placed(*, order: Order, contact: Contact, actor: Actor, accepts
             contact=contact,
             state=ConsentState.SUBSCRIBED,
             source=ConsentSource.CHECKOUT,
-            given_at=order.placed_at,
+            given_at=accepts_marketing_at or order.placed_at,
             collected_how=f"Ticked the marketing box at checkout (order {order.number})",
             opt_in_level=OptInLevel.SINGLE,
             actor=actor,
@@ -118,7 +139,8 @@ def _order_create(*, data: PlacedOrderInput, contact: Contact) -> Order:
     subtotal = sum(line_totals(data.lines), Decimal("0"))
     order = Order.objects.create(
         shop_order_id=data.shop_order_id,
-        status=OrderStatus.PLACED,
+        shop_name=data.name,
+        status=data.status,
         contact=contact,
         buyer_email=data.email.strip(),
         buyer_first_name=data.first_name,
@@ -128,7 +150,8 @@ def _order_create(*, data: PlacedOrderInput, contact: Contact) -> Order:
         subtotal=subtotal,
         shipping=data.shipping,
         tax=data.tax,
-        total=subtotal + data.shipping + data.tax,
+        discount=data.discount,
+        total=subtotal + data.shipping + data.tax - data.discount,
         placed_at=data.placed_at,
         buyer_unread=[asdict(detail) for detail in data.unread],
         **data.address,

@@ -128,7 +128,7 @@ REFUSED = [
     ("not an object", ["an", "order"], "", "the order must be a JSON object"),
     ("missing id", changed("id", ...), "id", "id: is required"),
     ("blank id", changed("id", "  "), "id", "id: is required"),
-    ("id too long", changed("id", "9" * 65), "id", "id: must be at most 64 characters (it has 65)"),
+    ("id too long", changed("id", "9" * 101), "id", "id: must be at most 100 characters (it has 101)"),
     ("id a boolean", changed("id", True), "id", "id: must be a string or a whole number"),
     ("id with a line break", changed("id", "10\n01"), "id", "id: must not contain control characters"),
     ("missing email", changed("email", ...), "email", "email: is required"),
@@ -401,9 +401,9 @@ def with_number(path: str, number: str) -> str:
 
 HUGE_NUMBERS = [
     # (the dotted path, the JSON number, the field named, the message)
-    ("id", HUGE, "id", "id: must be at most 64 characters (it has 5,000)"),
+    ("id", HUGE, "id", "id: must be at most 100 characters (it has 5,000)"),
     ("id", f"-{HUGE}", "id", "id: must not be negative"),
-    ("id", "1" * 65, "id", "id: must be at most 64 characters (it has 65)"),
+    ("id", "1" * 101, "id", "id: must be at most 100 characters (it has 101)"),
     ("lines.0.quantity", HUGE, "lines[0].quantity", "lines[0].quantity: must be at most 1,000,000"),
     ("lines.0.quantity", f"-{HUGE}", "lines[0].quantity", "lines[0].quantity: must be a whole number of at least 1"),
     ("lines.0.unit_price", HUGE, "lines[0].unit_price", "lines[0].unit_price: must be at most 9999999999.99"),

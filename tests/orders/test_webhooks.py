@@ -335,7 +335,7 @@ def test_a_database_that_cannot_take_the_order_now_answers_503(client, monkeypat
 @pytest.mark.parametrize(
     ("path", "number", "error"),
     [
-        ("id", HUGE, "id: must be at most 64 characters (it has 5,000)"),
+        ("id", HUGE, "id: must be at most 100 characters (it has 5,000)"),
         ("lines.0.quantity", HUGE, "lines[0].quantity: must be at most 1,000,000"),
         ("lines.0.quantity", f"-{HUGE}", "lines[0].quantity: must be a whole number of at least 1"),
         ("lines.1.unit_price", HUGE, "lines[1].unit_price: must be at most 9999999999.99"),

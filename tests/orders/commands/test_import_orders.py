@@ -157,7 +157,7 @@ def test_huge_json_numbers_are_reported_on_their_line_and_the_next_orders_stored
     assert out.splitlines() == [
         "Created 3 orders (1 new contacts, 0 updated), 0 already imported, skipped 3:",
         "  line 2: lines[0].quantity: must be at most 1,000,000",
-        "  line 3: id: must be at most 64 characters (it has 5,000)",
+        "  line 3: id: must be at most 100 characters (it has 5,000)",
         "  line 4: total: must not be negative",
     ]
     assert sorted(Order.objects.values_list("shop_order_id", flat=True)) == ["1", "5", "6"]
