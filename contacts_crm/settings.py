@@ -5,6 +5,7 @@ With DEBUG=false it refuses to start without a real SECRET_KEY and passes `check
 """
 
 import os
+import re
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -314,6 +315,15 @@ SHOP_WEBHOOK_SECRET = env.str("SHOP_WEBHOOK_SECRET", default="")
 DEV_SHOP_WEBHOOK_SECRET = "development-shop-webhook-secret"
 if not DEBUG and SHOP_WEBHOOK_SECRET == DEV_SHOP_WEBHOOK_SECRET:
     raise ImproperlyConfigured("SHOP_WEBHOOK_SECRET is the published development secret; set a random one.")
+# Connected shops. Shopify signs each webhook with the app's client secret (base64 HMAC-SHA256 of the raw
+# body) and names its shop; only the shops listed here are accepted. WooCommerce signs with the secret set on
+# the webhook. An empty secret refuses that shop's deliveries with 503, as for the order webhook above.
+SHOPIFY_WEBHOOK_SECRET = env.str("SHOPIFY_WEBHOOK_SECRET", default="")
+SHOPIFY_SHOP_DOMAINS = [domain.strip().lower() for domain in env.list("SHOPIFY_SHOP_DOMAINS", default=[]) if domain]
+for _domain in SHOPIFY_SHOP_DOMAINS:
+    if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.myshopify\.com", _domain):
+        raise ImproperlyConfigured(f"SHOPIFY_SHOP_DOMAINS: {_domain!r} is not a shop's *.myshopify.com name.")
+WOOCOMMERCE_WEBHOOK_SECRET = env.str("WOOCOMMERCE_WEBHOOK_SECRET", default="")
 # The public contact form accepts this many messages per client address within the window (in seconds),
 # counted in the cache; beyond that it answers 429 until the window ends.
 CONTACT_FORM_RATE_LIMIT = env.int("CONTACT_FORM_RATE_LIMIT", default=5)

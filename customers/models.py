@@ -24,6 +24,7 @@ class Source(models.TextChoices):
     CONTACT_FORM = "contact_form", "Contact form"
     TICKET = "ticket", "Ticket"
     IMPORT = "import", "Import"
+    SHOP = "shop", "Shop customer account"
 
 
 class ConsentState(models.TextChoices):
@@ -298,6 +299,7 @@ class ConsentSource(models.TextChoices):
     CHECKOUT = "checkout", "Checkout"
     CONTACT_FORM = "contact_form", "Contact form"
     IMPORT = "import", "Import"
+    SHOP = "shop", "Shop"
 
 
 class ConsentRecord(models.Model):

@@ -124,6 +124,37 @@ class OrderLine(models.Model):
         return f"{self.quantity} × {self.name}"
 
 
+class ShopConnector(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+
+class ShopDelivery(models.Model):
+    """A webhook delivery a connected shop made, by the id the shop gives it: a redelivery is answered, not redone.
+
+    Written in the transaction that acts on the delivery, so a delivery that failed is not remembered and
+    its retry is acted on.
+    """
+
+    connector = models.CharField(max_length=12, choices=ShopConnector)
+    delivery_id = models.CharField(max_length=100)
+    topic = models.CharField(max_length=100)
+    # The shop it came from: Shopify's shop domain, WooCommerce's site address.
+    shop = models.CharField(max_length=255, blank=True)
+    received_at = models.DateTimeField()
+    order = models.ForeignKey(Order, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["connector", "delivery_id"], name="shop_delivery_once"),
+        ]
+        indexes = [models.Index(fields=["received_at"], name="shop_delivery_received_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.get_connector_display()} {self.topic} {self.delivery_id}"
+
+
 class DeliverySource(models.TextChoices):
     WEBHOOK = "webhook", "Webhook"
     IMPORT = "import", "Import"

@@ -1,4 +1,7 @@
-"""The shop's order webhook: a signed JSON order in, one call to order_sync_placed, a JSON answer out."""
+"""The shop's order webhook: a signed JSON order in, one call to order_sync_placed, a JSON answer out.
+
+It also holds what every webhook checks before reading a body (webhook_body), for the connected shops' too.
+"""
 
 import hashlib
 import hmac
@@ -38,7 +41,7 @@ def shop_order(request: HttpRequest) -> JsonResponse:
     The same id with other content answers 409 with the differences, recorded on the order for staff.
     """
     try:
-        data = placed_order_from_payload(payload_from_json(_text(_signed_body(request))))
+        data = placed_order_from_payload(payload_from_json(webhook_text(_signed_body(request))))
     except PayloadError as error:
         return JsonResponse({"error": str(error)} | ({"field": error.field} if error.field else {}), status=400)
     except Refused as refused:
@@ -71,23 +74,8 @@ def _answer(result: SyncResult, *, shop_order_id: str) -> JsonResponse:
 
 def _signed_body(request: HttpRequest) -> bytes:
     """Return the raw body once its size and signature are checked."""
-    if request.method != "POST":
-        raise Refused(405, "Only POST is allowed")
     secret = settings.SHOP_WEBHOOK_SECRET
-    if not secret:
-        # Without a secret any sender could sign; this is the server's misconfiguration, not the shop's
-        # fault, so 503 (the shop keeps retrying and the orders arrive once the secret is set), not 401.
-        logger.error("SHOP_WEBHOOK_SECRET is not set: refusing every shop order webhook")
-        raise Refused(503, "The order webhook is not configured")
-    try:
-        declared = int(request.headers.get("Content-Length") or 0)
-    except ValueError as error:
-        raise Refused(400, "Content-Length is not a number") from error
-    if declared > MAX_BODY_BYTES:
-        raise Refused(413, f"The body is larger than {MAX_BODY_BYTES:,} bytes")
-    body = request.body
-    if len(body) > MAX_BODY_BYTES:
-        raise Refused(413, f"The body is larger than {MAX_BODY_BYTES:,} bytes")
+    body = webhook_body(request, secret=secret, setting="SHOP_WEBHOOK_SECRET")
     given = request.headers.get(SIGNATURE_HEADER, "").strip()
     if not given:
         raise Refused(401, f"The {SIGNATURE_HEADER} header is missing")
@@ -98,7 +86,31 @@ def _signed_body(request: HttpRequest) -> bytes:
     return body
 
 
-def _text(body: bytes) -> str:
+def webhook_body(request: HttpRequest, *, secret: str, setting: str) -> bytes:
+    """Return the raw body of a webhook POST once the method, the server's secret and the size are checked.
+
+    Every webhook (this shop's, Shopify's, WooCommerce's) starts here, so each answers these cases alike.
+    """
+    if request.method != "POST":
+        raise Refused(405, "Only POST is allowed")
+    if not secret:
+        # Without a secret any sender could sign; this is the server's misconfiguration, not the shop's
+        # fault, so 503 (the shop keeps retrying and the orders arrive once the secret is set), not 401.
+        logger.error("%s is not set: refusing every delivery of its webhook", setting)
+        raise Refused(503, "This webhook is not configured")
+    try:
+        declared = int(request.headers.get("Content-Length") or 0)
+    except ValueError as error:
+        raise Refused(400, "Content-Length is not a number") from error
+    if declared > MAX_BODY_BYTES:
+        raise Refused(413, f"The body is larger than {MAX_BODY_BYTES:,} bytes")
+    body = request.body
+    if len(body) > MAX_BODY_BYTES:
+        raise Refused(413, f"The body is larger than {MAX_BODY_BYTES:,} bytes")
+    return body
+
+
+def webhook_text(body: bytes) -> str:
     try:
         return body.decode("utf-8")
     except UnicodeDecodeError as error:

@@ -24,6 +24,7 @@ from orders.services.erasure import (
 from orders.services.inputs import (
     LineInput,
     PlacedOrderInput,
+    ShopCustomerInput,
     SyncResult,
     UnreadDetail,
 )
@@ -40,6 +41,7 @@ from orders.services.placed import (
     order_sync_placed,
     order_unread_described,
 )
+from orders.services.shop_customers import shop_customer_sync
 from orders.services.status import order_status_sync
 
 __all__ = [
@@ -51,6 +53,7 @@ __all__ = [
     "LineInput",
     "NotADraft",
     "PlacedOrderInput",
+    "ShopCustomerInput",
     "SyncResult",
     "UnreadDetail",
     "draft_buyer_prefill",
@@ -69,4 +72,5 @@ __all__ = [
     "order_totals_set",
     "order_unread_described",
     "orders_buyer_erase",
+    "shop_customer_sync",
 ]

@@ -4,7 +4,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
 
-from customers.models import Contact
+from customers.models import ConsentState, Contact, OptInLevel
 from orders.models import Order, OrderConflict, OrderStatus
 
 
@@ -51,6 +51,22 @@ class PlacedOrderInput:
     # When the buyer gave that consent, if the shop says (Shopify's consent_updated_at); else when the order was placed.
     accepts_marketing_at: datetime | None = None
     # Buyer details that could not be used (orders.buyer); the order is stored all the same.
+    unread: tuple[UnreadDetail, ...] = ()
+
+
+@dataclass(frozen=True)
+class ShopCustomerInput:
+    """A customer account at a connected shop (Shopify's customers/create and customers/update), validated."""
+
+    email: str
+    first_name: str = ""
+    last_name: str = ""
+    phone: str = ""  # E.164
+    address: dict[str, str] = field(default_factory=dict)
+    # The email marketing consent the shop holds, when it sent one, and when it was given or withdrawn.
+    consent_state: ConsentState | None = None
+    consent_level: OptInLevel = OptInLevel.UNKNOWN
+    consent_at: datetime | None = None
     unread: tuple[UnreadDetail, ...] = ()
 
 

@@ -203,7 +203,7 @@ def test_without_a_secret_every_delivery_is_refused_with_503(client, settings):
         client, json.dumps(order_payload()).encode(), signature=sign(json.dumps(order_payload()).encode(), "")
     )
     assert response.status_code == 503
-    assert response.json() == {"error": "The order webhook is not configured"}
+    assert response.json() == {"error": "This webhook is not configured"}
     assert_nothing_written()
 
 
