@@ -34,6 +34,7 @@ run: install
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py demo_login
 	@echo "Shop webhook: POST http://$(HOST):$(PORT)/hooks/shop/orders signed with SHOP_WEBHOOK_SECRET=$(RUN_SHOP_WEBHOOK_SECRET)"
+	@echo "Shopify and WooCommerce: POST http://$(HOST):$(PORT)/hooks/shopify/ and /hooks/woocommerce/ once SHOPIFY_WEBHOOK_SECRET, SHOPIFY_SHOP_DOMAINS and WOOCOMMERCE_WEBHOOK_SECRET are set (README: Shopify and WooCommerce)"
 	@echo "Mail is printed here, in this terminal, unless EMAIL_URL says otherwise."
 	@echo "Helpdesk: pipe a mail into '$(PY) manage.py receive_email' to open a ticket; the Customer Portal is http://$(HOST):$(PORT)/portal/"
 	@echo "Serving http://$(HOST):$(PORT)/ — press Ctrl+C to stop."

@@ -112,8 +112,7 @@ class Contact(AddressFields, ChangedColumnsModel):
     total_spent = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     last_order_at = models.DateTimeField(null=True, blank=True)
     deleted_at = models.DateTimeField(null=True, blank=True)
-    # What the list's search matches, kept by contacts_search_refresh and indexed per database (see
-    # customers/search.py).
+    # What the list's search matches, kept by contacts_search_refresh and indexed per database (search.py).
     search_document = models.TextField(blank=True, default="", editable=False)
 
     objects = ContactQuerySet.as_manager()

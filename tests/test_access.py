@@ -17,6 +17,8 @@ PUBLIC_URL_NAMES = {
     "website_contact",
     "website_contact_thanks",
     "shop_order_webhook",
+    "shopify_webhook",
+    "woocommerce_webhook",
     # The Customer Portal: its pages check their own sign-in (a contact's, never a staff login).
     "portal:list",
     "portal:sign_in",

@@ -74,6 +74,19 @@ def test_production_refuses_the_published_development_webhook_secret():
     assert "SHOP_WEBHOOK_SECRET is the published development secret" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("domains", "refused"),
+    [("acme.myshopify.com, Other-2.myshopify.com", None), ("acme.example.com", "'acme.example.com'")],
+)
+def test_shopify_shop_domains_must_be_myshopify_names(domains, refused):
+    result = manage("check", SHOPIFY_SHOP_DOMAINS=domains)
+    if refused is None:
+        assert result.returncode == 0, result.stderr
+    else:
+        assert result.returncode != 0
+        assert f"SHOPIFY_SHOP_DOMAINS: {refused} is not a shop's *.myshopify.com name." in result.stderr
+
+
 def test_make_run_signs_with_the_development_secret_it_prints():
     """The README's webhook example works against `make run` with the secret the Makefile prints."""
     from django.conf import settings

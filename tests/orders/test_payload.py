@@ -194,6 +194,24 @@ REFUSED = [
         "total",
         "is more than the largest amount stored",
     ),
+    ("discount in words", changed("discount", "some"), "discount", "discount: must be an amount"),
+    ("negative discount", changed("discount", "-1.00"), "discount", "discount: must not be negative"),
+    (
+        "discount beyond the order",
+        changed("discount", "39.46"),
+        "discount",
+        "discount: 39.46 is more than the lines, shipping and tax (39.45)",
+    ),
+    (
+        "total not adding up with a discount",
+        {**changed("discount", "5.00"), "total": "39.45"},
+        "total",
+        "total: 39.45 does not add up to the lines, shipping and tax less the discount (34.45)",
+    ),
+    ("unknown status", changed("status", "shipped"), "status", "status: must be one of placed, paid, fulfilled"),
+    ("status draft", changed("status", "draft"), "status", "status: must be one of"),
+    ("status a number", changed("status", 1), "status", "status: must be one of"),
+    ("name too long", changed("name", "#" * 65), "name", "name: must be at most 64 characters"),
     ("NUL in an unknown key", changed("note", {"deep": ["ok", "x\x00"]}), "note.deep[1]", "note.deep[1]: must not"),
     ("NUL in a key", changed("note\x00", "x"), "", "keys must not contain NUL"),
     ("NUL under a long key", changed("k" * 10_000, ["\x00"]), f"{'k' * 40}…[0]", "must not contain NUL characters"),
@@ -461,3 +479,27 @@ def test_json_numbers_with_an_exponent_are_read_exactly():
     text = with_number("shipping", "4.95E0").replace('"0.00"', "0e5").replace('"39.45"', "3.945e1")
     data = placed_order_from_payload(payload_from_json(text))
     assert (data.shipping, data.tax) == (Decimal("4.95"), Decimal("0.00"))
+
+
+def test_status_name_discount_and_the_consent_date_are_read():
+    payload = order_payload(status=" PAID ", name="#1001", discount="4.45", total="35.00")
+    payload["customer"]["accepts_marketing_at"] = "2026-02-01T09:00:00+01:00"
+    data = placed_order_from_payload(payload)
+    assert (data.status, data.name, data.discount) == ("paid", "#1001", Decimal("4.45"))
+    assert data.accepts_marketing_at == datetime.fromisoformat("2026-02-01T09:00:00+01:00")
+    assert data.unread == ()
+
+
+def test_without_them_an_order_is_placed_undiscounted_and_consent_is_dated_by_the_order():
+    data = placed_order_from_payload(order_payload())
+    assert (data.status, data.name, data.discount, data.accepts_marketing_at) == ("placed", "", Decimal("0"), None)
+
+
+@pytest.mark.parametrize("moment", ["yesterday", "2026-02-01T09:00:00", 17, "0001-01-01T00:00:00+01:00"])
+def test_a_consent_date_that_cannot_be_used_is_kept_unread_and_the_order_stands(moment):
+    payload = order_payload()
+    payload["customer"]["accepts_marketing_at"] = moment
+    data = placed_order_from_payload(payload)
+    assert data.accepts_marketing is True
+    assert data.accepts_marketing_at is None
+    assert [detail.field for detail in data.unread] == ["customer.accepts_marketing_at"]
