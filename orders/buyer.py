@@ -100,10 +100,10 @@ def _read(details: BuyerDetails, source: dict, part: str, name: str, reader) -> 
 
 
 def _unread(path: str, value: Any, reason: str) -> UnreadDetail:
-    return UnreadDetail(field=path, label=LABELS[path], value=_as_sent(value), reason=reason)
+    return UnreadDetail(field=path, label=LABELS[path], value=buyer_value_as_sent(value), reason=reason)
 
 
-def _as_sent(value: Any) -> str:
+def buyer_value_as_sent(value: Any) -> str:
     """Return the value as the shop sent it, as text every database stores (NUL and lone surrogates escaped)."""
     if isinstance(value, str):
         text = value

@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
 
-from orders.buyer import buyer_details
+from orders.buyer import buyer_details, buyer_value_as_sent
 from orders.models import Order, OrderLine, OrderStatus
-from orders.services import LineInput, PlacedOrderInput
+from orders.services import LineInput, PlacedOrderInput, UnreadDetail
 
 MAX_LINES = 500
 MAX_QUANTITY = 1_000_000
@@ -35,8 +35,9 @@ CURRENCIES = frozenset(
     | {"JPY", "MXN", "NOK", "NZD", "PLN", "RON", "SEK", "SGD", "TRY", "USD", "ZAR"}
 )
 KEY_SHOWN = 40
-# The parts of an order orders.buyer reads, never refusing the order for them.
-BUYER_PARTS = ("customer", "shipping_address")
+# The parts of an order read without ever refusing the order for them: the buyer (orders.buyer) and the
+# shop's name for the order (_name).
+LENIENT_PARTS = ("customer", "shipping_address", "name")
 
 
 class PayloadError(ValueError):
@@ -103,6 +104,7 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
     placed_at = _placed_at(payload)
     currency = _currency(payload)
     buyer = buyer_details(payload)
+    name, name_unread = _name(payload)
     lines = _lines(payload)
     shipping = _amount(payload, "shipping", default=Decimal("0"))
     tax = _amount(payload, "tax", default=Decimal("0"))
@@ -132,15 +134,38 @@ def placed_order_from_payload(payload: object) -> PlacedOrderInput:
         phone=buyer.phone,
         accepts_marketing=buyer.accepts_marketing,
         address=buyer.address,
-        unread=tuple(buyer.unread),
+        unread=(*buyer.unread, *name_unread),
         lines=tuple(lines),
         shipping=shipping,
         tax=tax,
         discount=discount,
         status=_status(payload),
-        name=_text(payload, "name", _max_length(Order, "shop_name")),
+        name=name,
         accepts_marketing_at=buyer.accepts_marketing_at,
     )
+
+
+def _name(payload: dict) -> tuple[str, list[UnreadDetail]]:
+    """Return the shop's name for the order; one that cannot be stored is kept as unread and the id shown instead."""
+    value = payload.get("name")
+    if value is None or value == "":
+        return "", []
+    longest = _max_length(Order, "shop_name")
+    reason = ""
+    if not isinstance(value, str):
+        reason = "must be text"
+    elif "\x00" in value or not value.isprintable():
+        reason = "must not contain control characters"
+    elif len(value.strip()) > longest:
+        reason = f"must be at most {longest} characters (it has {len(value.strip()):,})"
+    else:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            reason = "contains characters that are not valid Unicode text"
+    if not reason:
+        return value.strip(), []
+    return "", [UnreadDetail(field="name", label="Order name", value=buyer_value_as_sent(value), reason=reason)]
 
 
 def _status(payload: dict) -> OrderStatus:
@@ -156,8 +181,7 @@ def _status(payload: dict) -> OrderStatus:
 def _refuse_unstorable_text(payload: dict) -> None:
     """Refuse NUL and unpaired surrogates in any key or string, however deep: no database stores them.
 
-    The buyer details are left to orders.buyer, which keeps such a detail as unread instead of refusing
-    the order for it.
+    The buyer details and the order's name are kept as unread instead of refusing the order for them.
     """
     stack: list[tuple[str, Any]] = [("", payload)]
     while stack:
@@ -170,7 +194,7 @@ def _refuse_unstorable_text(payload: dict) -> None:
                 _check_text(key, path)
                 # A key is shown in an error only as far as anyone needs to find it.
                 shown = key if len(key) <= KEY_SHOWN else f"{key[:KEY_SHOWN]}…"
-                if not (path == "" and key in BUYER_PARTS):
+                if not (path == "" and key in LENIENT_PARTS):
                     stack.append((f"{path}.{shown}" if path else shown, item))
         elif isinstance(value, list):
             stack.extend((f"{path}[{index}]", item) for index, item in enumerate(value))

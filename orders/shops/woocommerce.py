@@ -10,7 +10,7 @@ import html
 from decimal import ROUND_CEILING, Decimal, InvalidOperation
 from typing import Any
 
-from orders.payload import PayloadError
+from orders.payload import MAX_AMOUNT, PayloadError
 from orders.shops import totals_reconciled, woocommerce_order_key, woocommerce_status
 
 FIELD_NAMES = {
@@ -103,9 +103,11 @@ def _amount(value: object) -> Decimal | None:
     if isinstance(value, bool | float) or not isinstance(value, str | int | Decimal):
         return None
     try:
-        return Decimal(str(value).strip())
+        amount = Decimal(str(value).strip())
     except InvalidOperation:
         return None
+    # "NaN" and "Infinity" read as Decimals too; they are no amount.
+    return amount if amount.is_finite() else None
 
 
 def _utc(value: object) -> str:
@@ -133,7 +135,9 @@ def _lines(items: object) -> object:
         quantity = item.get("quantity")
         subtotal = _amount(item.get("subtotal"))
         unit_price: object = item.get("subtotal")
-        if isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0 and subtotal is not None:
+        countable = isinstance(quantity, int) and not isinstance(quantity, bool) and quantity > 0
+        # Beyond the largest amount the payload refuses it anyway, naming the field; dividing it could overflow.
+        if countable and subtotal is not None and abs(subtotal) <= MAX_AMOUNT:
             unit_price = str((subtotal / quantity).quantize(CENT, rounding=ROUND_CEILING))
         name = item.get("name")
         lines.append(

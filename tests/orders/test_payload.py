@@ -211,7 +211,6 @@ REFUSED = [
     ("unknown status", changed("status", "shipped"), "status", "status: must be one of placed, paid, fulfilled"),
     ("status draft", changed("status", "draft"), "status", "status: must be one of"),
     ("status a number", changed("status", 1), "status", "status: must be one of"),
-    ("name too long", changed("name", "#" * 65), "name", "name: must be at most 64 characters"),
     ("NUL in an unknown key", changed("note", {"deep": ["ok", "x\x00"]}), "note.deep[1]", "note.deep[1]: must not"),
     ("NUL in a key", changed("note\x00", "x"), "", "keys must not contain NUL"),
     ("NUL under a long key", changed("k" * 10_000, ["\x00"]), f"{'k' * 40}…[0]", "must not contain NUL characters"),
@@ -503,3 +502,10 @@ def test_a_consent_date_that_cannot_be_used_is_kept_unread_and_the_order_stands(
     assert data.accepts_marketing is True
     assert data.accepts_marketing_at is None
     assert [detail.field for detail in data.unread] == ["customer.accepts_marketing_at"]
+
+
+@pytest.mark.parametrize("name", ["#" * 65, 1001, "#10\x0001", ["#1001"]])
+def test_a_name_that_cannot_be_stored_is_kept_unread_and_the_order_stands(name):
+    data = placed_order_from_payload(order_payload(name=name))
+    assert data.name == ""
+    assert [(detail.field, detail.label) for detail in data.unread] == [("name", "Order name")]

@@ -29,6 +29,7 @@ from orders.models import Order, OrderConflict, OrderLine, OrderStatus, ShopDeli
 from orders.shops import shopify_order_key
 from orders.webhooks import MAX_BODY_BYTES
 from tests.factories import ContactFactory
+from tests.naughty import NAUGHTY_STRINGS
 
 pytestmark = pytest.mark.django_db
 
@@ -665,3 +666,107 @@ def test_an_order_and_its_customer_account_at_once_make_one_contact():
     assert statuses == [200, 200]
     contact = Contact.objects.get()
     assert (contact.stage, contact.orders_count) == (Stage.CUSTOMER, 1)
+
+
+# --- Naughty strings in every field the translators read --------------------------------------------------
+
+SHOPIFY_PATHS = [
+    "id",
+    "name",
+    "email",
+    "created_at",
+    "processed_at",
+    "currency",
+    "financial_status",
+    "fulfillment_status",
+    "cancelled_at",
+    "phone",
+    "total_price",
+    "total_tax",
+    "total_discounts",
+    "customer.first_name",
+    "customer.last_name",
+    "customer.email_marketing_consent.state",
+    "customer.email_marketing_consent.consent_updated_at",
+    "shipping_address.address1",
+    "shipping_address.city",
+    "shipping_address.zip",
+    "shipping_address.country_code",
+    "shipping_lines.0.price",
+    "line_items.0.name",
+    "line_items.0.sku",
+    "line_items.0.price",
+    "line_items.0.quantity",
+]
+WOO_PATHS = [
+    "id",
+    "number",
+    "status",
+    "currency",
+    "date_created_gmt",
+    "billing.email",
+    "billing.first_name",
+    "billing.phone",
+    "shipping.address_1",
+    "shipping.postcode",
+    "shipping.country",
+    "line_items.0.name",
+    "line_items.0.subtotal",
+    "line_items.0.quantity",
+    "shipping_total",
+    "discount_total",
+    "total_tax",
+    "total",
+]
+
+
+def with_value(order: dict, path: str, value) -> dict:
+    order = copy.deepcopy(order)
+    *parents, last = [int(part) if part.isdigit() else part for part in path.split(".")]
+    target = order
+    for key in parents:
+        target = target.setdefault(key, {}) if isinstance(target, dict) else target[key]
+    target[last] = value
+    return order
+
+
+def assert_answered_without_harm(response, counts_before):
+    assert response.status_code in {200, 400}, response.content
+    if response.status_code == 400:
+        assert "error" in response.json()
+        assert (Order.objects.count(), Contact.objects.count(), ShopDelivery.objects.count()) == counts_before
+
+
+@pytest.mark.parametrize("path", SHOPIFY_PATHS)
+def test_naughty_strings_in_a_shopify_order_get_a_200_or_a_400_naming_a_field(client, path):
+    sample = shopify_order()
+    sample["customer"]["email_marketing_consent"] = {"state": "subscribed", "consent_updated_at": None}
+    for value in [*NAUGHTY_STRINGS, None, 12, -1, True, [], {}, "9" * 5000]:
+        before = (Order.objects.count(), Contact.objects.count(), ShopDelivery.objects.count())
+        response = post_shopify(client, with_value(sample, path, value), topic="orders/updated")
+        assert_answered_without_harm(response, before)
+
+
+@pytest.mark.parametrize("path", WOO_PATHS)
+def test_naughty_strings_in_a_woocommerce_order_get_a_200_or_a_400_naming_a_field(client, path):
+    for value in [*NAUGHTY_STRINGS, None, 12, -1, True, [], {}, "9" * 5000]:
+        before = (Order.objects.count(), Contact.objects.count(), ShopDelivery.objects.count())
+        response = post_woo(client, with_value(woo_order(), path, value), topic="order.updated")
+        assert_answered_without_harm(response, before)
+
+
+@pytest.mark.parametrize("header", ["X-Shopify-Webhook-Id", "X-Shopify-Topic", "X-Shopify-Shop-Domain"])
+def test_naughty_strings_in_shopifys_headers_are_answered_without_an_error(client, header):
+    for value in NAUGHTY_STRINGS:
+        if "\n" in value or "\r" in value:
+            continue
+        response = post_shopify(client, shopify_order(), **{header: value})
+        assert response.status_code in {200, 400, 401}, (value, response.content)
+
+
+def test_an_unusable_order_name_is_kept_unread_and_the_order_shown_by_its_id(client):
+    response = post_shopify(client, shopify_order(name="#" + "1" * 100))
+    assert response.status_code == 200
+    order = Order.objects.get()
+    assert order.number == "#shopify:acme:450789469"
+    assert [detail["field"] for detail in order.buyer_unread] == ["name"]
