@@ -26,6 +26,11 @@ class OrderStatus(models.TextChoices):
 COUNTED_STATUSES = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED)
 
 
+class ShopConnector(models.TextChoices):
+    SHOPIFY = "shopify", "Shopify"
+    WOOCOMMERCE = "woocommerce", "WooCommerce"
+
+
 class Order(AddressFields, TimeStampedModel):
     # The shop's own order id. Unique, so a webhook delivered twice is recorded once; empty for drafts.
     # From a connected shop it carries the shop's name ("shopify:acme:450789469"), so two shops' ids never meet.
@@ -100,6 +105,16 @@ class Order(AddressFields, TimeStampedModel):
         return f"#D{self.pk}"
 
     @property
+    def shop_label(self) -> str:
+        """Return which connected shop the order came from ("Shopify (acme.myshopify.com)"), or "" for others."""
+        connector, _, rest = (self.shop_order_id or "").partition(":")
+        if connector == ShopConnector.SHOPIFY and ":" in rest:
+            return f"Shopify ({rest.split(':', 1)[0]}.myshopify.com)"
+        if connector == ShopConnector.WOOCOMMERCE and rest:
+            return "WooCommerce"
+        return ""
+
+    @property
     def buyer_name(self) -> str:
         return " ".join(part for part in (self.buyer_first_name, self.buyer_last_name) if part)
 
@@ -122,11 +137,6 @@ class OrderLine(models.Model):
 
     def __str__(self) -> str:
         return f"{self.quantity} × {self.name}"
-
-
-class ShopConnector(models.TextChoices):
-    SHOPIFY = "shopify", "Shopify"
-    WOOCOMMERCE = "woocommerce", "WooCommerce"
 
 
 class ShopDelivery(models.Model):
