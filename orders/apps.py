@@ -1,3 +1,5 @@
+"""The orders app; when ready it hears of erasures and registers its chore."""
+
 from django.apps import AppConfig
 
 
@@ -15,3 +17,7 @@ class OrdersConfig(AppConfig):
 
         # An erased contact's orders keep their totals but lose the buyer's personal data, in the same transaction.
         contact_erased.connect(_buyer_erase, dispatch_uid="orders_buyer_erase")
+
+        from orders.jobs import register_jobs
+
+        register_jobs()

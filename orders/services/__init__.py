@@ -7,6 +7,7 @@ from orders.services.conflicts import (
     ADDRESS_FIELDS,
     order_conflict_record,
 )
+from orders.services.deliveries import shop_deliveries_forget
 from orders.services.drafts import (
     EmptyDraft,
     NotADraft,
@@ -73,4 +74,5 @@ __all__ = [
     "order_unread_described",
     "orders_buyer_erase",
     "shop_customer_sync",
+    "shop_deliveries_forget",
 ]

@@ -770,3 +770,21 @@ def test_an_unusable_order_name_is_kept_unread_and_the_order_shown_by_its_id(cli
     order = Order.objects.get()
     assert order.number == "#shopify:acme:450789469"
     assert [detail["field"] for detail in order.buyer_unread] == ["name"]
+
+
+def test_the_daily_chore_forgets_deliveries_older_than_the_setting_and_keeps_their_orders(client, settings):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from jobs.registry import chores
+    from orders.services import shop_deliveries_forget
+
+    settings.SHOP_DELIVERY_DAYS = 30
+    post_shopify(client, shopify_order(), webhook_id="old")
+    post_shopify(client, shopify_order(), shop="other.myshopify.com", webhook_id="new")
+    ShopDelivery.objects.filter(delivery_id="old").update(received_at=timezone.now() - timedelta(days=31))
+    assert shop_deliveries_forget() == 1
+    assert list(ShopDelivery.objects.values_list("delivery_id", flat=True)) == ["new"]
+    assert Order.objects.count() == 2
+    assert "forget_shop_deliveries" in {chore.name for chore in chores()}
