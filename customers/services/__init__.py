@@ -4,7 +4,9 @@ The names are gathered here so callers write `module.name` whichever file it liv
 """
 
 from customers.services.consent import (
+    ConsentInput,
     consent_record,
+    consent_records_append,
 )
 from customers.services.contacts import (
     DERIVED_COLUMNS,
@@ -12,9 +14,11 @@ from customers.services.contacts import (
     ContactChanged,
     PhoneInput,
     contact_create,
+    contact_created_described,
     contact_orders_summary_add,
     contact_phone_add,
     contact_promote_to_customer,
+    contact_promoted_described,
     contact_unlock,
     contact_update,
     contacts_derived_set,
@@ -65,8 +69,10 @@ from customers.services.records import (
 )
 from customers.services.suggestions import (
     contact_sync_details,
+    contact_synced_described,
     suggestion_accept,
     suggestion_dismiss,
+    suggestions_add,
 )
 from customers.services.trash import (
     EmailTaken,
@@ -100,6 +106,7 @@ __all__ = [
     "SEARCHED_FIELDS",
     "SEARCH_REFRESH_BATCH",
     "SUBJECT_MAX_LENGTH",
+    "ConsentInput",
     "ContactChanged",
     "EmailTaken",
     "Erased",
@@ -112,7 +119,9 @@ __all__ = [
     "activity_record",
     "address_problem",
     "consent_record",
+    "consent_records_append",
     "contact_create",
+    "contact_created_described",
     "contact_erase",
     "contact_form_submit",
     "contact_label_remove",
@@ -122,9 +131,11 @@ __all__ = [
     "contact_orders_summary_add",
     "contact_phone_add",
     "contact_promote_to_customer",
+    "contact_promoted_described",
     "contact_restore",
     "contact_search_refresh_if_found_by",
     "contact_sync_details",
+    "contact_synced_described",
     "contact_unlock",
     "contact_update",
     "contacts_derived_set",
@@ -156,5 +167,6 @@ __all__ = [
     "sender_address",
     "suggestion_accept",
     "suggestion_dismiss",
+    "suggestions_add",
     "trash_cutoff",
 ]

@@ -104,7 +104,7 @@ def contact_create(
         contact=contact,
         event="created",
         actor=actor,
-        body=f"Created as {contact.get_stage_display()} ({contact.get_source_display()})",
+        body=contact_created_described(stage=Stage(contact.stage), source=Source(contact.source)),
         data={"stage": contact.stage, "source": contact.source},
     )
     return contact
@@ -209,6 +209,15 @@ def contact_unlock(*, contact: Contact, actor: Actor) -> bool:
 
 
 @transaction.atomic
+def contact_created_described(*, stage: Stage, source: Source) -> str:
+    """Return the timeline's words for a new contact: "Created as Customer (Shop order)"."""
+    return f"Created as {stage.label} ({source.label})"
+
+
+def contact_promoted_described(*, source_reference: str) -> str:
+    return f"Became a customer ({source_reference})"
+
+
 def contact_promote_to_customer(*, contact: Contact, actor: Actor, source_reference: str) -> bool:
     """Make a lead a customer, saying what made it one ("Order #1001"); stage only moves forward by itself.
 
@@ -222,7 +231,7 @@ def contact_promote_to_customer(*, contact: Contact, actor: Actor, source_refere
         contact=contact,
         event="became_customer",
         actor=actor,
-        body=f"Became a customer ({source_reference})",
+        body=contact_promoted_described(source_reference=source_reference),
         data={"source": source_reference},
     )
     return True

@@ -13,6 +13,11 @@ from customers.services.contacts import contact_phone_add
 from customers.services.records import activity_record, contact_search_refresh_if_found_by
 
 
+def contact_synced_described(*, source_reference: str) -> str:
+    """Return the timeline's words for details an order brought onto a contact: "Details updated from Order #1001"."""
+    return f"Details updated from {source_reference}"
+
+
 @transaction.atomic
 def contact_sync_details(
     *, contact: Contact, details: dict[str, str], source_reference: str, actor: Actor, phone: str = ""
@@ -39,7 +44,7 @@ def contact_sync_details(
         contact=contact,
         event="details_synced",
         actor=actor,
-        body=f"Details updated from {source_reference}",
+        body=contact_synced_described(source_reference=source_reference),
         data={"fields": sorted(differing)},
     )
 

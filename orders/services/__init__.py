@@ -3,6 +3,7 @@
 The names are gathered here so callers write `module.name` whichever file it lives in.
 """
 
+from orders.services.batch import orders_sync_placed_batch
 from orders.services.conflicts import (
     ADDRESS_FIELDS,
     order_conflict_record,
@@ -73,6 +74,7 @@ __all__ = [
     "order_totals_set",
     "order_unread_described",
     "orders_buyer_erase",
+    "orders_sync_placed_batch",
     "shop_customer_sync",
     "shop_deliveries_forget",
 ]

@@ -64,7 +64,7 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
         conflict = order_conflict_record(order=existing, data=data, source=source)
         order_status_sync(order=existing, status=data.status, actor=actor)
         return SyncResult(order=existing, contact=existing.contact, created=False, conflict=conflict)
-    reference = f"Order {data.name or '#' + data.shop_order_id}"
+    reference = order_reference(data)
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
     contact = contact_live_by_email(email=data.email)
     if contact is None:
@@ -102,6 +102,15 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
     return SyncResult(order=order, contact=contact, created=True)
 
 
+def order_reference(data: PlacedOrderInput) -> str:
+    """Return how the timeline and suggestions name the order: "Order #1001"."""
+    return f"Order {data.name or '#' + data.shop_order_id}"
+
+
+def checkout_consent_described(*, order: Order) -> str:
+    return f"Ticked the marketing box at checkout (order {order.number})"
+
+
 def order_record_placed(
     *,
     order: Order,
@@ -129,7 +138,7 @@ def order_record_placed(
             state=ConsentState.SUBSCRIBED,
             source=ConsentSource.CHECKOUT,
             given_at=accepts_marketing_at or order.placed_at,
-            collected_how=f"Ticked the marketing box at checkout (order {order.number})",
+            collected_how=checkout_consent_described(order=order),
             opt_in_level=OptInLevel.SINGLE,
             actor=actor,
         )

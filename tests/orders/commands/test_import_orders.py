@@ -11,7 +11,7 @@ from django.db import DatabaseError
 
 from customers.models import Activity, Contact, PhoneNumber, Stage
 from orders.models import Order, OrderConflict, OrderLine
-from orders.services import order_sync_placed
+from orders.services import order_sync_placed, orders_sync_placed_batch
 from tests.factories import ContactFactory
 from tests.orders.test_payload import HUGE, order_payload, with_number
 
@@ -200,6 +200,13 @@ def test_an_order_the_database_refuses_is_reported_and_the_others_stored(tmp_pat
             raise DatabaseError("value too long")
         return order_sync_placed(data=data, **options)
 
+    def refuse_batches_with_1002(*, datas, **options):
+        if any(data.shop_order_id == "1002" for data in datas):
+            raise DatabaseError("value too long")
+        return orders_sync_placed_batch(datas=datas, **options)
+
+    # The batch holding 1002 is refused, then stored order by order: only 1002 is lost.
+    monkeypatch.setattr("orders.management.commands.import_orders.orders_sync_placed_batch", refuse_batches_with_1002)
     monkeypatch.setattr("orders.management.commands.import_orders.order_sync_placed", refuse_1002)
     path = write_jsonl(tmp_path, [order_payload(id=str(number)) for number in (1001, 1002, 1003)])
     out, _ = run(path)
