@@ -7,7 +7,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 
 from crm_core.actors import Actor
 from customers.images import ProcessedImage
@@ -221,8 +221,12 @@ def contact_promoted_described(*, source_reference: str) -> str:
 def contact_promote_to_customer(*, contact: Contact, actor: Actor, source_reference: str) -> bool:
     """Make a lead a customer, saying what made it one ("Order #1001"); stage only moves forward by itself.
 
+    The caller has read the contact under its row lock (both callers do), so its stage is what is stored.
     Return whether it changed.
     """
+    if contact.stage != Stage.LEAD and not contact.get_deferred_fields():
+        # A customer has nothing to promote: no statement at all, the usual case of an order.
+        return False
     updated = Contact.objects.filter(pk=contact.pk, stage=Stage.LEAD).update(stage=Stage.CUSTOMER)
     if not updated:
         return False
@@ -259,11 +263,15 @@ def contacts_derived_set(*, values: dict[int, dict[str, Any]]) -> int:
 
 def contact_orders_summary_add(*, contact: Contact, amount: Decimal, placed_at: datetime) -> None:
     """Count a placed order in the contact's orders count, total spent and last order date."""
+    # One UPDATE, relative to what is stored: a write to the contact in between (a staff edit) is kept.
     Contact.objects.filter(pk=contact.pk).update(
-        orders_count=F("orders_count") + 1, total_spent=F("total_spent") + amount
+        orders_count=F("orders_count") + 1,
+        total_spent=F("total_spent") + amount,
+        last_order_at=Case(
+            When(Q(last_order_at__isnull=True) | Q(last_order_at__lt=placed_at), then=Value(placed_at)),
+            default=F("last_order_at"),
+        ),
     )
-    Contact.objects.filter(pk=contact.pk, last_order_at__lt=placed_at).update(last_order_at=placed_at)
-    Contact.objects.filter(pk=contact.pk, last_order_at__isnull=True).update(last_order_at=placed_at)
     contact.refresh_from_db(fields=["orders_count", "total_spent", "last_order_at"])
 
 

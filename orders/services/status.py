@@ -13,7 +13,6 @@ from orders.selectors import order_totals_by_contact
 FORWARD = (OrderStatus.PLACED, OrderStatus.PAID, OrderStatus.FULFILLED)
 
 
-@transaction.atomic
 def order_status_sync(*, order: Order, status: OrderStatus, actor: Actor) -> bool:
     """Move a shop order to the status its shop reports; return whether it moved.
 
@@ -25,11 +24,18 @@ def order_status_sync(*, order: Order, status: OrderStatus, actor: Actor) -> boo
         return False
     if status != OrderStatus.CANCELLED and FORWARD.index(status) < FORWARD.index(order.status):
         return False
+    # Only a move costs a transaction: a redelivery with the status already stored (most are) costs nothing.
+    with transaction.atomic():
+        _order_status_move(order=order, status=status, actor=actor)
+    return True
+
+
+def _order_status_move(*, order: Order, status: OrderStatus, actor: Actor) -> None:
     contact = Contact.objects.select_for_update().filter(pk=order.contact_id).first() if order.contact_id else None
     Order.objects.filter(pk=order.pk).update(status=status, updated_at=timezone.now())
     before, order.status = order.status, status
     if contact is None:
-        return True
+        return
     if status == OrderStatus.CANCELLED:
         totals = order_totals_by_contact(contact_ids=[contact.pk])[contact.pk]
         contacts_derived_set(
@@ -48,4 +54,3 @@ def order_status_sync(*, order: Order, status: OrderStatus, actor: Actor) -> boo
         body=f"Order {order.number} {OrderStatus(status).label.lower()}",
         data={"order": order.pk, "from": before, "to": status},
     )
-    return True

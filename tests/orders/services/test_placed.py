@@ -44,3 +44,30 @@ def test_locked_details_are_kept_and_the_order_becomes_suggestions():
         ("first_name", "Ann"),
         ("last_name", "Lee"),
     ]
+
+
+def test_an_order_from_a_known_customer_updates_the_contact_row_once():
+    """Was 18 statements, with three UPDATEs of the contact for its totals and one for a promotion to nothing."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from orders.payload import placed_order_from_payload
+    from tests.orders.test_payload import order_payload
+
+    first = order_payload(id="Q1", total=None)
+    first["customer"]["accepts_marketing"] = False
+    order_sync_placed(data=placed_order_from_payload(first))
+    again = placed_order_from_payload({**first, "id": "Q2"})
+    with CaptureQueriesContext(connection) as captured:
+        order_sync_placed(data=again)
+    statements = [query["sql"] for query in captured]
+    contact_updates = [sql for sql in statements if sql.startswith('UPDATE "customers_contact"')]
+    # The transaction's savepoint and its release, the stored id, the buyer by email and locked, the details'
+    # savepoint, release and whether the phone is known, the order and its lines, the one UPDATE of the
+    # totals and its read back, the timeline.
+    assert len(statements) == 13
+    assert len(contact_updates) == 1
+    replay = placed_order_from_payload({**first, "id": "Q2"})
+    with CaptureQueriesContext(connection) as captured:
+        order_sync_placed(data=replay)
+    assert len(captured) == 4
