@@ -6,7 +6,7 @@ from typing import Any
 from django.utils import timezone
 
 from crm_core.actors import Actor
-from crm_core.batching import row_copy
+from crm_core.batching import row_copy, rows_update
 from customers.models import (
     Activity,
     ActivityKind,
@@ -78,6 +78,5 @@ def contacts_search_refresh(*, contact_ids: Iterable[int]) -> None:
     ids = list(dict.fromkeys(contact_ids))
     for start in range(0, len(ids), SEARCH_REFRESH_BATCH):
         documents = search_documents_by_contact(contact_ids=ids[start : start + SEARCH_REFRESH_BATCH])
-        Contact.objects.bulk_update(
-            [Contact(pk=pk, search_document=document) for pk, document in documents.items()], ["search_document"]
-        )
+        # One CASE as SQL text (rows_update): bulk_update's Case/When per row cost an order import a fifth.
+        rows_update(model=Contact, changes={pk: {"search_document": document} for pk, document in documents.items()})

@@ -9,13 +9,15 @@ id stored before with other content is reported and counted on its own; the stor
 """
 
 import csv
+import re
 import time
-from argparse import BooleanOptionalAction
-from collections.abc import Iterator
+from argparse import ArgumentTypeError, BooleanOptionalAction
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, OutputWrapper
 from django.db import DatabaseError
 from django.db.models import Max
@@ -25,6 +27,7 @@ from customers.models import Contact
 from orders.models import DeliverySource
 from orders.payload import PayloadError, payload_from_json, placed_order_from_payload
 from orders.services import PlacedOrderInput, SyncResult, order_sync_placed, orders_sync_placed_batch
+from orders.shops.exports import SHOP_EXPORTS, SHOPIFY_EXPORT, Row, ShopExport, shop_export
 
 # The CSV layout: one row per order line; the rows of one order share its id. Order columns may be left
 # blank after the order's first row; when repeated they must agree with it.
@@ -57,6 +60,8 @@ CSV_LINE_COLUMNS = {
 CSV_REQUIRED_COLUMNS = ("id", "email", "placed_at", "currency", "line_name", "line_quantity", "line_unit_price")
 CSV_COLUMNS = (*CSV_ORDER_COLUMNS, *CSV_LINE_COLUMNS)
 CSV_FIELD_SIZE_LIMIT = 64 * 1024 * 1024
+# A shop's name as settings.SHOPIFY_SHOP_DOMAINS must be written.
+SHOPIFY_DOMAIN = re.compile(r"[a-z0-9][a-z0-9-]*\.myshopify\.com")
 # Orders stored in one transaction: large enough that the per-batch statements are a small share of an
 # order's cost, small enough that a batch the database refuses is cheap to store again one by one.
 BATCH_SIZE = 500
@@ -75,11 +80,21 @@ class Parsed:
     unread: list[tuple[int, str, str]] = field(default_factory=list)
     first_line_of: dict[str, int] = field(default_factory=dict)
 
-    def add(self, line: int, payload: object, *, where: str = "", lines_at: list[int] | None = None) -> None:
+    def add(
+        self,
+        line: int,
+        payload: object,
+        *,
+        where: str = "",
+        lines_at: list[int] | None = None,
+        rename: Callable[[PayloadError], PayloadError] | None = None,
+    ) -> None:
+        """Add the order, or skip it with the error, named in the file's own columns when `rename` says how."""
         try:
             data = placed_order_from_payload(payload)
         except PayloadError as error:
-            self.skip(_line_of_error(error, line, lines_at), str(error), where=where)
+            shown = rename(error) if rename else error
+            self.skip(_line_of_error(error, line, lines_at), str(shown), where=where)
             return
         first = self.first_line_of.setdefault(data.shop_order_id, line)
         if first != line:
@@ -111,14 +126,22 @@ class Command(BaseCommand):
             default=None,
             help="show a progress bar on stderr (default: when stderr is a terminal)",
         )
+        parser.add_argument(
+            "--shop",
+            type=_shop_argument,
+            help="for Shopify's orders export, the shop it is from, e.g. acme.myshopify.com "
+            "(default: the one shop in SHOPIFY_SHOP_DOMAINS)",
+        )
 
-    def handle(self, *, file: str, file_format: str | None, progress: bool | None, **options: Any) -> None:
+    def handle(
+        self, *, file: str, file_format: str | None, progress: bool | None, shop: str | None, **options: Any
+    ) -> None:
         path = Path(file)
         fmt = file_format or ("csv" if path.suffix.lower() == ".csv" else "jsonl")
         try:
             # Bytes that are not UTF-8 are kept as stand-ins that the payload check names, field by field.
             with path.open(encoding="utf-8-sig", errors="surrogateescape", newline="") as handle:
-                parsed = _read_csv(handle) if fmt == "csv" else _read_jsonl(handle)
+                parsed = _read_csv(handle, shop=shop) if fmt == "csv" else _read_jsonl(handle)
         except OSError as error:
             raise CommandError(f"Cannot read {file}: {error.strerror or error}") from error
         # Oldest first, so each contact ends with the details of its latest order; ties keep the file's order.
@@ -188,17 +211,18 @@ def _read_jsonl(handle: IO[str]) -> Parsed:
     return parsed
 
 
-def _read_csv(handle: IO[str]) -> Parsed:
+def _read_csv(handle: IO[str], *, shop: str | None) -> Parsed:
     # A cell longer than the csv module's limit (128 kB) would make its row unreadable, and the order would
     # be stored without that line. With the limit raised, the order is refused as a whole, naming the field.
     limit = csv.field_size_limit(CSV_FIELD_SIZE_LIMIT)
     try:
-        return _read_csv_rows(handle)
+        return _read_csv_rows(handle, shop=shop)
     finally:
         csv.field_size_limit(limit)
 
 
-def _read_csv_rows(handle: IO[str]) -> Parsed:
+def _read_csv_rows(handle: IO[str], *, shop: str | None) -> Parsed:
+    """Read this app's CSV layout or a shop's order export, told apart by the header."""
     parsed = Parsed()
     reader = csv.reader(handle)
     try:
@@ -207,22 +231,60 @@ def _read_csv_rows(handle: IO[str]) -> Parsed:
         return parsed
     except csv.Error as error:
         raise CommandError(f"The CSV header cannot be read: {error}") from error
-    missing = [name for name in CSV_REQUIRED_COLUMNS if name not in header]
-    if missing:
-        raise CommandError(f"The CSV file lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}")
-    columns = {name: header.index(name) for name in CSV_COLUMNS if name in header}
-    groups: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    export = shop_export(header)
+    if export is None:
+        missing = [name for name in CSV_REQUIRED_COLUMNS if name not in header]
+        if missing:
+            raise CommandError(_unknown_header(missing))
+    # Resolved before the rows are read, so a missing --shop is said at once.
+    options = {"shop_domain": _shop_domain(shop)} if export is SHOPIFY_EXPORT else {}
+    key = export.key if export else "id"
+    # Only the columns read are kept, so a wide export takes no more memory than this app's own layout.
+    columns = {name: header.index(name) for name in (export.columns if export else CSV_COLUMNS) if name in header}
+    groups: dict[str, list[Row]] = {}
     for number, row in _csv_rows(reader):
         values = {name: row[index].strip() if index < len(row) else "" for name, index in columns.items()}
         if not any(values.values()):
             continue
-        if not values["id"]:
-            parsed.skip(number, "id: is required")
+        if not values[key.lower()]:
+            parsed.skip(number, f"{key}: is required")
             continue
-        groups.setdefault(values["id"], []).append((number, values))
-    for order_id, rows in groups.items():
-        _add_csv_order(parsed, order_id, rows)
+        groups.setdefault(values[key.lower()], []).append((number, values))
+    for order_key, rows in groups.items():
+        if export is None:
+            _add_csv_order(parsed, order_key, rows)
+        else:
+            _add_export_order(parsed, export, rows, options=options)
     return parsed
+
+
+def _unknown_header(missing: list[str]) -> str:
+    shops = "; ".join(f"{export.title}: {', '.join(export.required)}" for export in SHOP_EXPORTS)
+    return (
+        f"The CSV file lacks the column{'s' if len(missing) > 1 else ''} {', '.join(missing)}, and is not one of "
+        f"the shop exports this command reads, which have the columns ({shops})"
+    )
+
+
+def _shop_argument(value: str) -> str:
+    domain = value.strip().lower()
+    if not SHOPIFY_DOMAIN.fullmatch(domain):
+        raise ArgumentTypeError(f"{value!r} is not a shop's *.myshopify.com name, such as acme.myshopify.com")
+    return domain
+
+
+def _shop_domain(shop: str | None) -> str:
+    """Return the shop a Shopify export is from: --shop, else the one shop in SHOPIFY_SHOP_DOMAINS."""
+    if shop:
+        return shop
+    domains = getattr(settings, "SHOPIFY_SHOP_DOMAINS", [])
+    if len(domains) == 1:
+        return domains[0]
+    # The shop is part of each order's key (the webhook's too), so it cannot be guessed among several.
+    raise CommandError(
+        "This is Shopify's orders export: pass --shop with the shop it is from, such as acme.myshopify.com "
+        f"(SHOPIFY_SHOP_DOMAINS names {len(domains)} shops)"
+    )
 
 
 def _csv_rows(reader: Iterator[list[str]]) -> Iterator[tuple[int, list[str]]]:
@@ -256,6 +318,18 @@ def _add_csv_order(parsed: Parsed, order_id: str, rows: list[tuple[int, dict[str
         {key: values[name] for name, key in CSV_LINE_COLUMNS.items() if values.get(name)} for _, values in rows
     ]
     parsed.add(first_line, payload, where=where, lines_at=[number for number, _ in rows])
+
+
+def _add_export_order(parsed: Parsed, export: ShopExport, rows: list[Row], *, options: dict[str, str]) -> None:
+    lines_at = [number for number, _ in rows]
+    where = f" (order {rows[0][1][export.key.lower()]})"
+    try:
+        payload = export.translate(rows, **options)
+    except PayloadError as error:
+        parsed.skip(_line_of_error(error, lines_at[0], lines_at), str(export.error(error)), where=where)
+        return
+    # Errors named in the shop's own columns: what the person importing its export knows.
+    parsed.add(lines_at[0], payload, where=where, lines_at=lines_at, rename=export.error)
 
 
 def _line_of_error(error: PayloadError, line: int, lines_at: list[int] | None) -> int:
