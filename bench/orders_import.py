@@ -6,7 +6,8 @@ The database in DATABASE_URL (filled by bench/data.py) is copied to two scratch 
 DATABASE … TEMPLATE), one for the import and one for the peer, dropped afterwards: it is left as it was.
 A Shopify orders CSV is written with --orders orders of one to three line items: half from live contacts
 of the database (a fifth of those with the email in upper case), half from new buyers who order about
-four times each; one in ten cancelled (refunded), one in five ticked marketing. Then, each in a fresh process on the copy:
+four times each; one in ten cancelled (refunded), one in five ticked marketing. Then, each in a fresh
+process on the copy:
 
 - Import: `manage.py import_orders FILE --shop bench.myshopify.com`, every rule and the per-order report.
 - Peer: the same orders and lines as plain upserts: per order one INSERT … ON CONFLICT DO NOTHING RETURNING
