@@ -1,12 +1,13 @@
 """Placed orders a batch at a time (the order import): what order_sync_placed does order by order, at once.
 
-For each batch: one read of the order ids already stored (those go through order_sync_placed, for its
-conflicts and status), one locked read of the buyers by email, then each buyer's orders are played in
-order in memory — created or promoted, details synced or suggested, phones, totals — and written at once:
-new contacts, one update per known contact, orders, lines, the timeline, consent. The timeline says what
-order_sync_placed would have said, entry for entry, from the same wording (customers.services and
-orders.services.placed); the caller runs the batch in one transaction and, if the database refuses it,
-again order by order, so one bad order never takes the others with it.
+For each batch: one read of the orders already stored, with their contacts and lines (each met as
+order_sync_placed meets it, by order_stored_sync: a replay, a conflict or a later status), one locked read
+of the buyers by email, then each buyer's orders are played in order in memory — created or promoted,
+details synced or suggested, phones, totals — and written at once: new contacts, one update per known
+contact, orders, lines, the timeline, consent. The timeline says what order_sync_placed would have said,
+entry for entry, from the same wording (customers.services and orders.services.placed); the caller runs
+the batch in one transaction and, if the database refuses it, again order by order, so one bad order
+never takes the others with it.
 """
 
 from collections.abc import Sequence
@@ -42,7 +43,7 @@ from orders.services.inputs import PlacedOrderInput, SyncResult
 from orders.services.lines import line_totals
 from orders.services.placed import (
     order_reference,
-    order_sync_placed,
+    order_stored_sync,
 )
 
 DETAILS = ("first_name", "last_name", *ADDRESS_FIELDS.values(), "country")
@@ -75,16 +76,18 @@ def orders_sync_placed_batch(
 
     One transaction: the caller retries the batch order by order if the database refuses any of it.
     """
-    stored = set(
-        Order.objects.filter(shop_order_id__in=[data.shop_order_id for data in datas]).values_list(
-            "shop_order_id", flat=True
-        )
-    )
+    # Read at once with their contacts and lines: a file imported again is all replays.
+    stored = {
+        order.shop_order_id: order
+        for order in Order.objects.select_related("contact")
+        .prefetch_related("lines")
+        .filter(shop_order_id__in=[data.shop_order_id for data in datas])
+    }
     results: dict[int, SyncResult] = {}
     fresh: list[tuple[int, PlacedOrderInput]] = []
     for index, data in enumerate(datas):
         if data.shop_order_id in stored:
-            results[index] = order_sync_placed(data=data, actor=actor, source=source)
+            results[index] = order_stored_sync(order=stored[data.shop_order_id], data=data, actor=actor, source=source)
         else:
             fresh.append((index, data))
     if fresh:

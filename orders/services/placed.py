@@ -61,9 +61,7 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
         .first()
     )
     if existing is not None:
-        conflict = order_conflict_record(order=existing, data=data, source=source)
-        order_status_sync(order=existing, status=data.status, actor=actor)
-        return SyncResult(order=existing, contact=existing.contact, created=False, conflict=conflict)
+        return order_stored_sync(order=existing, data=data, actor=actor, source=source)
     reference = order_reference(data)
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
     contact = contact_live_by_email(email=data.email)
@@ -100,6 +98,13 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
             data={"order": order.pk, "fields": [detail.field for detail in data.unread]},
         )
     return SyncResult(order=order, contact=contact, created=True)
+
+
+def order_stored_sync(*, order: Order, data: PlacedOrderInput, actor: Actor, source: DeliverySource) -> SyncResult:
+    """Meet an order id stored before (its contact and lines read): a replay, a conflict, or a later status."""
+    conflict = order_conflict_record(order=order, data=data, source=source)
+    order_status_sync(order=order, status=data.status, actor=actor)
+    return SyncResult(order=order, contact=order.contact, created=False, conflict=conflict)
 
 
 def order_reference(data: PlacedOrderInput) -> str:
