@@ -324,6 +324,8 @@ for _domain in SHOPIFY_SHOP_DOMAINS:
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]*\.myshopify\.com", _domain):
         raise ImproperlyConfigured(f"SHOPIFY_SHOP_DOMAINS: {_domain!r} is not a shop's *.myshopify.com name.")
 WOOCOMMERCE_WEBHOOK_SECRET = env.str("WOOCOMMERCE_WEBHOOK_SECRET", default="")
+# The WooCommerce order export writes dates in the shop's time zone without an offset; they are read in this.
+WOOCOMMERCE_TIME_ZONE = env.str("WOOCOMMERCE_TIME_ZONE", default="") or TIME_ZONE
 # Deliveries are remembered by id this many days (a daily chore forgets older ones); shops retry for less.
 SHOP_DELIVERY_DAYS = env.int("SHOP_DELIVERY_DAYS", default=30)
 # The public contact form accepts this many messages per client address within the window (in seconds),

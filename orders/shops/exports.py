@@ -22,9 +22,9 @@ prices), as the webhook does with taxes_included; any other gap is reconciled as
 extension "Customer / Order / Coupon Export" by SkyVerge (5.x), "Default - One Row per Item": its columns are
 the webhook's fields flattened (billing_email, shipping_address_1, item_name, item_subtotal, …). The unit
 price is taken from item_subtotal, as the webhook takes it from the line's subtotal. The extension writes
-the date in the shop's time zone without an offset; it is read in this app's TIME_ZONE, which must
-therefore be the shop's. It guards cells against spreadsheet formulas by putting an apostrophe before a
-leading = + - or @ ("'+44 20 7183 8750"); the apostrophe is dropped.
+the date in the shop's time zone without an offset; it is read in WOOCOMMERCE_TIME_ZONE (default: this
+app's TIME_ZONE), which must therefore be the shop's. It guards cells against spreadsheet formulas by
+putting an apostrophe before a leading = + - or @ ("'+44 20 7183 8750"); the apostrophe is dropped.
 """
 
 import re
@@ -191,13 +191,13 @@ def _shopify_moment(value: str) -> str:
 
 
 def _local_moment(value: str) -> str:
-    """Return a date written without an offset as ISO 8601 in TIME_ZONE; one with an offset keeps it."""
+    """Return a date written without an offset as ISO 8601 in WOOCOMMERCE_TIME_ZONE; one with an offset keeps it."""
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
         return value
     if moment.utcoffset() is None:
-        moment = moment.replace(tzinfo=ZoneInfo(settings.TIME_ZONE))
+        moment = moment.replace(tzinfo=ZoneInfo(settings.WOOCOMMERCE_TIME_ZONE))
     return moment.isoformat()
 
 

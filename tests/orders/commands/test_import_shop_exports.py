@@ -381,7 +381,7 @@ WOO_ROWS = [
 
 
 def test_woocommerces_export_is_read_by_its_header(tmp_path, settings):
-    settings.TIME_ZONE = "Europe/London"
+    settings.WOOCOMMERCE_TIME_ZONE = "Europe/London"
     out = run(write(tmp_path, WOO_HEADER, WOO_ROWS))
     assert out.splitlines() == [
         "Created 2 orders (2 new contacts, 0 updated), 0 already imported, skipped 1:",
@@ -408,7 +408,7 @@ def test_the_export_and_the_webhook_store_woocommerces_sample_as_one_order(tmp_p
     """WooCommerce's published order 727 as the extension writes it: the webhook's delivery of it is a replay."""
     settings.WOOCOMMERCE_WEBHOOK_SECRET = "woocommerce-webhook-secret-0123456789"
     # The sample's shop is three hours behind UTC (date_created 16:28, date_created_gmt 19:28).
-    settings.TIME_ZONE = "America/Sao_Paulo"
+    settings.WOOCOMMERCE_TIME_ZONE = "America/Sao_Paulo"
     address = {
         "first_name": "John",
         "last_name": "Doe",
