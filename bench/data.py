@@ -219,6 +219,8 @@ TABLES = {
         "last_name",
         "email",
         "image",
+        # Written, not left to a default: SQLite's table rebuilds (a changed constraint) drop column defaults.
+        "image_thumbnail",
         "details_locked",
         "source",
         "marketing_consent",
@@ -574,6 +576,7 @@ class Dataset:
                 person.first_name,
                 person.last_name,
                 person.email,
+                "",
                 "",
                 rng.random() < 0.02,
                 source,

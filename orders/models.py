@@ -36,7 +36,7 @@ class Order(AddressFields, TimeStampedModel):
     # From a connected shop it carries the shop's name ("shopify:acme:450789469"), so two shops' ids never meet.
     shop_order_id = models.CharField(max_length=100, null=True, blank=True, unique=True)
     # What the shop calls the order ("#1001"), shown as its number; empty when that is the id itself.
-    shop_name = models.CharField(max_length=64, blank=True)
+    shop_name = models.CharField(max_length=64, blank=True, default="", db_default="")
     status = models.CharField(max_length=10, choices=OrderStatus, default=OrderStatus.DRAFT)
     # Orders outlive the person: when a contact is purged the order stays, unlinked, with its snapshot.
     contact = models.ForeignKey(Contact, on_delete=models.SET_NULL, null=True, blank=True, related_name="orders")

@@ -265,7 +265,7 @@ def _contacts_write(*, created: list[_Buyer], known: list[_Buyer]) -> None:
     )
     for buyer, contact_id in zip(created, ids, strict=True):
         buyer.contact_id = contact_id
-    edited, counted = {}, {}
+    changes = {}
     for buyer in known:
         values: dict[str, Any] = {name: buyer.details[name] for name in buyer.changed & set(DETAILS)}
         if "stage" in buyer.changed:
@@ -274,15 +274,11 @@ def _contacts_write(*, created: list[_Buyer], known: list[_Buyer]) -> None:
             values.update(
                 orders_count=buyer.orders_count, total_spent=buyer.total_spent, last_order_at=buyer.last_order_at
             )
-        # As order_sync_placed: only changed details and phones give the contact a new version, so an edit
-        # form open meanwhile is refused as stale only when something it shows has changed.
-        if set(DETAILS) & buyer.changed or buyer.new_phones:
-            edited[buyer.contact_id] = values
-        elif values:
-            counted[buyer.contact_id] = values
-    now = timezone.now()
-    rows_update(model=Contact, changes=edited, also={"updated_at": now})
-    rows_update(model=Contact, changes=counted)
+        if values or buyer.new_phones:
+            changes[buyer.contact_id] = values
+    # Every contact an order wrote to gets a new version, as order_sync_placed's writes give it (VersionedQuerySet),
+    # so an edit form opened before is refused as stale instead of saving its old totals back.
+    rows_update(model=Contact, changes=changes, also={"updated_at": timezone.now()})
     positions = {buyer.contact_id: len(buyer.phones) - len(buyer.new_phones) for buyer in [*created, *known]}
     rows_insert(
         model=PhoneNumber,

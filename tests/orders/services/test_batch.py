@@ -162,7 +162,11 @@ def test_a_batch_leaves_what_the_orders_one_by_one_leave():
 def test_the_batch_keeps_the_rules_it_is_checked_against():
     """The comparison above is only worth something if the rules show in what it compares."""
     existing_people()
+    versions = dict(Contact.objects.values_list("email_normalized", "updated_at"))
     orders_sync_placed_batch(datas=orders(), actor=SYSTEM)
+    # Each contact an order wrote to has a new version, as order_sync_placed's writes give it.
+    after = dict(Contact.objects.values_list("email_normalized", "updated_at"))
+    assert [email for email, version in versions.items() if after[email] <= version] == []
     lead = Contact.objects.get(email="lead@example.com")
     assert lead.stage == Stage.CUSTOMER
     locked = Contact.objects.get(email="locked@example.com")
