@@ -9,10 +9,15 @@ bench/run.py serves these URLs beside the app's own (ROOT_URLCONF points here du
   list_select_related.
 
 Both show as many rows a page as the app's list, so the comparison is per page, not per row count.
+
+- /bench-floor/ — Django's floor for any page here: an empty response behind the same middleware, session,
+  login and permission check as the contacts list, with no query or template of its own.
 """
 
 from django.conf import settings
 from django.contrib import admin
+from django.contrib.auth.decorators import permission_required
+from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
 from contacts_crm.urls import urlpatterns as app_urlpatterns
@@ -33,6 +38,11 @@ class TunedContactAdmin(StockContactAdmin):
     list_select_related = True
 
 
+@permission_required("customers.view_contact", raise_exception=True)
+def floor(request: HttpRequest) -> HttpResponse:
+    return HttpResponse(b"", content_type="text/html; charset=utf-8")
+
+
 stock = admin.AdminSite(name="bench_stock_admin")
 stock.register(Contact, StockContactAdmin)
 tuned = admin.AdminSite(name="bench_tuned_admin")
@@ -42,4 +52,5 @@ urlpatterns = [
     *app_urlpatterns,
     path("bench-admin/stock/", stock.urls),
     path("bench-admin/tuned/", tuned.urls),
+    path("bench-floor/", floor),
 ]

@@ -213,6 +213,12 @@ def test_labels_and_names_are_escaped_in_the_list_and_its_filters(staff_client):
     html = html_of(staff_client.get(LIST, {"q": '"><script>x</script>', "company": "<i>"}))
     for raw in ("<img src=x", "<b>bold", "<script>x", "<i>"):
         assert raw not in html
+    # The rows themselves (rendered by Jinja2), the contact and its label shown.
+    html = html_of(staff_client.get(LIST))
+    assert "&lt;b&gt;bold&lt;/b&gt;" in html
+    assert "&lt;img src=x onerror=&#34;alert(1)&#34;&gt;</span>" in html
+    assert "<b>bold" not in html
+    assert "<img src=x" not in html
 
 
 class TestBulkLabels:
