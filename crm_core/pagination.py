@@ -19,7 +19,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import connection
-from django.db.models import F, Model, Q, QuerySet
+from django.db.models import Count, F, Model, Q, QuerySet
 from django.db.models.expressions import OrderBy
 
 from crm_core.bounds import moment_storable
@@ -179,8 +179,10 @@ def keyset_page(
     )
 
 
-# Up to this many matching rows are counted exactly; that costs at most this many index entries read.
-EXACT_COUNT_LIMIT = 10_000
+# Up to this many matching rows are counted exactly; that costs at most this many index entries read, which
+# through a label or search join is still a few milliseconds at 1M contacts (10,000 took 20-50 ms, longer
+# than the page's rows). Beyond it a list says "about N".
+EXACT_COUNT_LIMIT = 1_000
 # SQLite has no planner estimate, so beyond the limit it counts exactly once and remembers it a while.
 SQLITE_COUNT_TTL = 60
 
@@ -206,6 +208,40 @@ def count_rows(queryset: QuerySet) -> RowCount:
     return RowCount(_round(max(estimate, capped)), exact=False)
 
 
+def count_rows_split(queryset: QuerySet, *, field: str, values: Sequence[str]) -> dict[str, RowCount]:
+    """Return how many rows match in all (key "all") and for each of `values` of `field`, as count_rows would.
+
+    One capped query counts them all at once when the matches are few (the usual case for a search or a
+    filter), where counting each on its own took a query apiece.
+    """
+    queryset = queryset.order_by()
+    aggregates = {"all": Count(field)} | {value: Count(field, filter=Q(**{field: value})) for value in values}
+    if connection.vendor != "postgresql":
+        return _sqlite_counts_split(queryset, field=field, aggregates=aggregates)
+    estimate = _planner_estimate(queryset)
+    capped_all = 0
+    if estimate <= 2 * EXACT_COUNT_LIMIT:
+        counted = queryset.values(field)[: EXACT_COUNT_LIMIT + 1].aggregate(**aggregates)
+        if counted["all"] <= EXACT_COUNT_LIMIT:
+            return {name: RowCount(value, exact=True) for name, value in counted.items()}
+        # The first rows of many are no sample of them: each value is counted on its own below.
+        capped_all = counted["all"]
+    every = RowCount(_round(max(estimate, capped_all)), exact=False)
+    return {"all": every} | {value: count_rows(queryset.filter(**{field: value})) for value in values}
+
+
+def _sqlite_counts_split(queryset: QuerySet, *, field: str, aggregates: dict[str, Count]) -> dict[str, RowCount]:
+    """count_rows_split without a planner: capped as there, and beyond the limit one count of all, remembered."""
+    key = _count_key(queryset, suffix=repr(sorted(aggregates)))
+    if (remembered := cache.get(key)) is None:
+        counted = queryset.values(field)[: EXACT_COUNT_LIMIT + 1].aggregate(**aggregates)
+        if counted["all"] <= EXACT_COUNT_LIMIT:
+            return {name: RowCount(value, exact=True) for name, value in counted.items()}
+        remembered = queryset.aggregate(**aggregates)
+        cache.set(key, remembered, SQLITE_COUNT_TTL)
+    return {name: RowCount(_round(value), exact=False) for name, value in remembered.items()}
+
+
 def count_from_page(page: KeysetPage, *, from_start: bool) -> RowCount | None:
     """Return how many rows match when the first page already holds them all, free; else None (count them)."""
     if from_start and not page.has_next:
@@ -224,9 +260,13 @@ def _planner_estimate(queryset: QuerySet) -> int:
     return int(plan[0]["Plan"]["Plan Rows"])
 
 
-def _remembered_count(queryset: QuerySet) -> int:
+def _count_key(queryset: QuerySet, *, suffix: str = "") -> str:
     sql, params = queryset.values("pk").query.sql_with_params()
-    key = "count:" + hashlib.sha256(repr((sql, params)).encode()).hexdigest()
+    return "count:" + hashlib.sha256(repr((sql, params, suffix)).encode()).hexdigest()
+
+
+def _remembered_count(queryset: QuerySet) -> int:
+    key = _count_key(queryset)
     value = cache.get(key)
     if value is None:
         value = queryset.count()

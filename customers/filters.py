@@ -18,7 +18,7 @@ from django.utils import dateformat
 from crm_core.bounds import DayField, day_span
 from crm_core.pagination import Cursor, InvalidCursor, Ordering, decode_cursor
 from customers.models import ConsentState, Contact, Label, Source, Stage
-from customers.search import contacts_matching
+from customers.search import contacts_matcher
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 LABELS_MATCH = [("any", "Any of these labels"), ("all", "All of these labels")]
@@ -58,7 +58,11 @@ class ContactFilter(django_filters.FilterSet):
         fields: list[str] = []
 
     def filter_search(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
-        return contacts_matching(queryset, value)
+        # The list filters twice (its page and its tabs, ContactListQuery); the search plan is chosen once.
+        matchers = self.__dict__.setdefault("_matchers", {})
+        if value not in matchers:
+            matchers[value] = contacts_matcher(value)
+        return matchers[value](queryset)
 
     def filter_labels(self, queryset: QuerySet, name: str, value: list[Label]) -> QuerySet:
         if not value:

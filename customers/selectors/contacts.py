@@ -1,12 +1,12 @@
 """Reads of contacts: live ones, by email, the list's page and tab counts, one contact's page, search documents."""
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 
 from django.db.models import Prefetch, QuerySet, Value
 from django.db.models.functions import Lower, Trim
 
-from crm_core.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows, keyset_page
+from crm_core.pagination import Cursor, KeysetPage, Ordering, RowCount, count_rows_split, keyset_page
 from customers.models import (
     ConsentChannel,
     ConsentRecord,
@@ -44,20 +44,18 @@ def contact_trashed_by_email(*, email: str) -> Contact | None:
     )
 
 
-def contact_stage_counts(
-    *, contacts: QuerySet[Contact], known: dict[str, RowCount] | None = None
-) -> dict[str, RowCount]:
+def contact_stage_counts(*, contacts: QuerySet[Contact], shown: Sequence[Contact] | None = None) -> dict[str, RowCount]:
     """Return how many of these contacts there are in all and per stage: exact when cheap, else estimated.
 
-    A count already `known` (the list's first page showed every match of its tab) is not asked again.
+    `shown`: every contact that matches, when the list's first page of the All tab already holds them all;
+    then nothing is asked of the database.
     """
-    tabs = {
-        "all": contacts,
-        Stage.CUSTOMER: contacts.filter(stage=Stage.CUSTOMER),
-        Stage.LEAD: contacts.filter(stage=Stage.LEAD),
-    }
-    known = known or {}
-    return {tab: known[tab] if tab in known else count_rows(matching) for tab, matching in tabs.items()}
+    if shown is not None:
+        stages = Counter(contact.stage for contact in shown)
+        return {"all": RowCount(len(shown), exact=True)} | {
+            stage: RowCount(stages[stage], exact=True) for stage in (Stage.CUSTOMER, Stage.LEAD)
+        }
+    return count_rows_split(contacts, field="stage", values=[Stage.CUSTOMER, Stage.LEAD])
 
 
 def contact_list_page(

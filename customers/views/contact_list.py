@@ -1,7 +1,6 @@
 """The contacts list (search, filters, tabs, keyset pages) and the bulk label actions over its selection."""
 
-from collections.abc import Callable, Iterable
-from datetime import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.conf import settings
@@ -12,16 +11,16 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.defaultfilters import pluralize
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
-from django.utils.dates import MONTHS_3
 from django.views.decorators.http import require_GET, require_POST
 
 from crm_core.actors import Actor
 from crm_core.jinja import partial_render
+from crm_core.moments import moment_formatter
 from crm_core.pagination import count_from_page
 from crm_core.phones import phone_display
 from crm_core.templatetags.crm import money
+from crm_core.urls import url_for_pk
 from customers import selectors, services
 from customers.filters import ContactListQuery
 from customers.forms import BulkLabelForm
@@ -43,11 +42,10 @@ def contact_list(request: HttpRequest) -> HttpResponse:
         cursor=query.cursor,
         last=query.last,
     )
-    # The tabs count what the search and filters match; the open tab's count is the list's own, free when
-    # its first page holds every match.
+    # The tabs count what the search and filters match, free when the All tab's first page holds every match.
     tab = query.stage or "all"
-    shown = count_from_page(page, from_start=query.from_start)
-    counts = selectors.contact_stage_counts(contacts=query.contacts_any_stage, known={tab: shown} if shown else {})
+    every = tab == "all" and count_from_page(page, from_start=query.from_start) is not None
+    counts = selectors.contact_stage_counts(contacts=query.contacts_any_stage, shown=page.rows if every else None)
     context = {
         "query": query,
         "page": page,
@@ -80,9 +78,9 @@ def _contact_rows(contacts: Iterable[Contact]) -> list[dict[str, Any]]:
     took about a millisecond in reverse() calls, filter lookups and timezone conversions. The template
     (Jinja2's, jinja2/customers/contact_rows.html) still escapes every value.
     """
-    detail_url = _url_for_pk("customers:detail")
-    thumbnail_url = _url_for_pk("customers:thumbnail")
-    list_date = _list_date_formatter()
+    detail_url = url_for_pk("customers:detail")
+    thumbnail_url = url_for_pk("customers:thumbnail")
+    list_date = moment_formatter()
     return [
         {
             "pk": str(contact.pk),
@@ -103,37 +101,6 @@ def _contact_rows(contacts: Iterable[Contact]) -> list[dict[str, Any]]:
         }
         for contact in contacts
     ]
-
-
-# A pk no real row has; its digits mark where a row's pk goes in a URL reversed once.
-_PK_PLACEHOLDER = 987654321
-
-
-def _url_for_pk(name: str) -> Callable[[int], str]:
-    """Return a function making the URL `name` has for a pk, with one reverse() for the whole page.
-
-    Safe because the URL's only argument is an <int:pk>: a pk's digits need no quoting and the rest of
-    the URL does not depend on it. Reversed per request, so a script prefix is honoured.
-    """
-    before, _, after = reverse(name, args=[_PK_PLACEHOLDER]).rpartition(str(_PK_PLACEHOLDER))
-    return lambda pk: f"{before}{pk}{after}"
-
-
-def _list_date_formatter() -> Callable[[datetime], dict[str, str]]:
-    """Return a function giving a moment as the list shows it: ISO 8601 for <time datetime>, "5 Mar 2025" to read.
-
-    The template's date filters "c" and "j M Y" give the same, but look up the time zone, search the
-    locale's format modules and parse the format again for each of up to a hundred dates a page shows.
-    """
-    tz = timezone.get_current_timezone()
-    # dateformat's "M": the current language's three-letter month names.
-    months = {number: name.title() for number, name in MONTHS_3.items()}
-
-    def formatted(moment: datetime) -> dict[str, str]:
-        local = moment.astimezone(tz)
-        return {"iso": local.isoformat(), "text": f"{local.day} {months[local.month]} {local.year:04d}"}
-
-    return formatted
 
 
 @permission_required("customers.change_contact", raise_exception=True)

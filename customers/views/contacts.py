@@ -16,9 +16,10 @@ from companies.services import CompanyNotFound, contact_create_with_companies, c
 from crm_core.actors import Actor
 from customers import selectors, services
 from customers.forms import ActivityFilterForm, ContactForm, ContactLabelAddForm, NoteForm
-from customers.models import ActivityGroup, Contact
+from customers.models import Contact
 from customers.pending_images import pending_image_discard, pending_image_keep
 from customers.views.notes import ACTIVITY_TARGETS, activity_partial
+from customers.views.timeline import timeline_context
 from orders.selectors import orders_for_contact
 from tickets.selectors import tickets_for_contact
 
@@ -42,9 +43,12 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "tickets": tickets_for_contact(contact=contact) if request.user.has_perm("tickets.view_ticket") else [],
         "label_form": ContactLabelAddForm(contact=contact, can_create=request.user.has_perm("customers.add_label")),
         "note_form": NoteForm(),
-        "activity": selectors.activity_page(contact=contact, **timeline),
-        "activity_group": timeline["group"],
-        "activity_groups": ActivityGroup.choices,
+        **timeline_context(
+            page=selectors.activity_page(contact=contact, **timeline),
+            contact=contact,
+            user=request.user,
+            group=timeline["group"],
+        ),
     }
     return render(request, "customers/contact_detail.html", context)
 

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_http_methods, require_POST
 from crm_core.actors import Actor
 from customers import selectors, services
 from customers.forms import NoteForm
-from customers.models import Activity, ActivityGroup, Contact
+from customers.models import Activity, Contact
+from customers.views.timeline import timeline_context
 
 # The element ids htmx targets: the whole activity section (filter) or one page's "Show more" item.
 ACTIVITY_TARGETS = {"activity", "activity-more"}
@@ -22,9 +23,7 @@ def activity_partial(request: HttpRequest, contact: Contact, timeline: dict) -> 
     partial = "activity" if request.htmx.target == "activity" else "activity-entries"
     context = {
         "contact": contact,
-        "activity": page,
-        "activity_group": timeline["group"],
-        "activity_groups": ActivityGroup.choices,
+        **timeline_context(page=page, contact=contact, user=request.user, group=timeline["group"]),
         "note_form": NoteForm(),
     }
     response = render(request, f"customers/contact_detail.html#{partial}", context)
@@ -44,8 +43,12 @@ def note_add(request: HttpRequest, pk: int) -> HttpResponse:
         messages.success(request, "Note added.")
         return redirect(contact.get_absolute_url() + "#activity")
     if request.htmx:
-        context = {"contact": contact, "note_form": form, "activity": selectors.activity_page(contact=contact)}
-        context |= {"activity_group": "", "activity_groups": ActivityGroup.choices}
+        page = selectors.activity_page(contact=contact)
+        context = {
+            "contact": contact,
+            "note_form": form,
+            **timeline_context(page=page, contact=contact, user=request.user),
+        }
         return render(request, "customers/contact_detail.html#activity", context)
     return render(request, "customers/note_form.html", {"contact": contact, "form": form})
 

@@ -1,9 +1,9 @@
 """The Jinja2 partials: every value escaped as Django's engine would, and a missing value an error."""
 
-import jinja2
 import pytest
 from django.utils.safestring import SafeString, mark_safe
 
+import jinja2
 from crm_core.jinja import partial_render
 from customers.views.contact_list import _contact_rows
 from tests.factories import ContactFactory

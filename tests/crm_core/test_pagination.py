@@ -9,7 +9,17 @@ from django.db import connection
 from django.utils import timezone
 
 from crm_core import pagination
-from crm_core.pagination import AFTER, Cursor, InvalidCursor, Ordering, count_rows, decode_cursor, encode_cursor
+from crm_core.pagination import (
+    AFTER,
+    Cursor,
+    InvalidCursor,
+    Ordering,
+    RowCount,
+    count_rows,
+    count_rows_split,
+    decode_cursor,
+    encode_cursor,
+)
 from customers.models import Contact
 from tests.factories import ContactFactory
 
@@ -120,3 +130,51 @@ def test_a_first_page_that_holds_every_row_is_its_own_count(django_assert_num_qu
     with django_assert_num_queries(0):
         assert pagination.count_from_page(page, from_start=True) == pagination.RowCount(3, True)
     assert pagination.count_from_page(page, from_start=False) is None
+
+
+@pytest.mark.django_db
+class TestCountsSplitByStage:
+    """The list's tabs: all and each stage, counted at once when few, else as count_rows would each."""
+
+    def test_few_matches_are_counted_exactly_in_one_query(self, django_assert_num_queries):
+        ContactFactory.create_batch(2, stage="customer")
+        ContactFactory.create_batch(3, stage="lead")
+        _analyze()
+        with django_assert_num_queries(2 if connection.vendor == "postgresql" else 1):
+            counts = count_rows_split(Contact.objects.all(), field="stage", values=["customer", "lead"])
+        assert counts == {
+            "all": RowCount(5, exact=True),
+            "customer": RowCount(2, exact=True),
+            "lead": RowCount(3, exact=True),
+        }
+
+    def test_beyond_the_limit_all_is_estimated_and_a_few_customers_still_counted(self, monkeypatch):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 5)
+        ContactFactory.create_batch(2, stage="customer")
+        ContactFactory.create_batch(9, stage="lead")
+        _analyze()
+        counts = count_rows_split(Contact.objects.all(), field="stage", values=["customer", "lead"])
+        assert not counts["all"].exact
+        assert counts["all"].value >= 6
+        assert not counts["lead"].exact
+        if connection.vendor == "postgresql":
+            assert counts["customer"] == RowCount(2, exact=True)
+        else:
+            # SQLite counts all of them once and remembers it, so none of them is said to be exact.
+            assert counts == {
+                "all": RowCount(11, exact=False),
+                "customer": RowCount(2, exact=False),
+                "lead": RowCount(9, exact=False),
+            }
+
+    @pytest.mark.skipif(connection.vendor != "sqlite", reason="PostgreSQL asks its planner instead.")
+    def test_sqlite_remembers_a_count_beyond_the_limit_and_asks_nothing_while_it_does(
+        self, monkeypatch, django_assert_num_queries
+    ):
+        monkeypatch.setattr(pagination, "EXACT_COUNT_LIMIT", 2)
+        ContactFactory.create_batch(4, stage="lead")
+        count_rows_split(Contact.objects.all(), field="stage", values=["customer", "lead"])
+        ContactFactory(stage="lead")
+        with django_assert_num_queries(0):
+            counts = count_rows_split(Contact.objects.all(), field="stage", values=["customer", "lead"])
+        assert counts["all"] == RowCount(4, exact=False)

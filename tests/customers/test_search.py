@@ -5,7 +5,7 @@ from django.db import connection
 
 from companies import services as company_services
 from crm_core.actors import SHOP, SYSTEM
-from customers import services
+from customers import search, services
 from customers.models import Contact
 from customers.search import contacts_matching, normalise_term, search_document
 from tests.factories import CompanyFactory, ContactFactory, MembershipFactory, PhoneNumberFactory
@@ -167,3 +167,33 @@ def test_a_term_of_three_characters_uses_the_search_index_not_a_scan():
         assert "VIRTUAL TABLE INDEX" in plan
         assert "customers_contact_search" in plan
     assert [contact.email for contact in queryset] == ["indexed@x.example"]
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="The plan choice is SQLite's; PostgreSQL's planner makes it.")
+class TestSQLiteChoosesThePlanByHowCommonTheTermIs:
+    """A common term scans the list's order with LIKE (a page fills at once); a rare one asks the FTS5 index."""
+
+    @pytest.fixture
+    def contacts(self, monkeypatch):
+        monkeypatch.setattr(search, "SQLITE_COMMON_MATCHES", 3)
+        common = [ContactFactory(first_name=f"Ann{index}", last_name="Wilson") for index in range(4)]
+        rare = ContactFactory(first_name="Zed", last_name="Quixote")
+        return common, rare
+
+    def test_a_common_term_is_matched_by_like_and_finds_the_same(self, contacts):
+        common, _ = contacts
+        sql = str(contacts_matching(Contact.objects.live(), "wilson").query)
+        assert "LIKE" in sql
+        assert "MATCH" not in sql
+        assert found("wilson") == {contact.email for contact in common}
+
+    def test_a_rare_term_is_matched_by_the_index_and_finds_the_same(self, contacts):
+        _, rare = contacts
+        sql = str(contacts_matching(Contact.objects.live(), "quixote").query)
+        assert "MATCH" in sql
+        assert found("quixote") == {rare.email}
+
+    @pytest.mark.parametrize("term", ['"wil', 'son"', "wil%", "n_w"])
+    def test_quotes_and_wildcards_stay_literal_either_way(self, contacts, term):
+        literal = ContactFactory(first_name=term, last_name="", email="literal@x.example")
+        assert found(term) == {literal.email}
