@@ -113,13 +113,12 @@ CONTACT_PAGE = [
     *REQUEST,
     "the contact",
     "its phones",
-    "its labels",
+    "every label, each saying whether the contact has it (its labels box and the Add label picker)",
     "its pending suggested updates",
     "its latest email consent records with their staff",
     "its companies",
     "its latest orders",
     "its latest tickets with their companies",
-    "the labels it does not have, for the Add label picker",
     "the first page of its activity with actors",
 ]
 

@@ -1,5 +1,7 @@
 """Label forms: create or edit a label, add one to a contact, and the bulk add or remove over a selection."""
 
+from collections.abc import Sequence
+
 from django import forms
 from django.utils.html import format_html
 
@@ -64,11 +66,14 @@ class ContactLabelAddForm(forms.Form):
 
     label = model_text_field("name", model=Label, label="Label", required_message="Enter a label name")
 
-    def __init__(self, *args, contact: Contact, can_create: bool, **kwargs) -> None:
+    def __init__(
+        self, *args, contact: Contact, can_create: bool, options: Sequence[Label] | None = None, **kwargs
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.can_create = can_create
-        # Evaluated only when the template shows the picker, so viewers' pages cost no query.
-        self.options = labels_not_on_contact(contact=contact)
+        # The labels the contact lacks: given when already read, else a query evaluated only when the
+        # template shows the picker, so viewers' pages cost none.
+        self.options = options if options is not None else labels_not_on_contact(contact=contact)
         field = self.fields["label"]
         field.help_text = "Pick a label or type a new name" if can_create else "Pick a label from the list"
         field.widget.attrs.update({"list": "label-options", "autocomplete": "off"})

@@ -35,6 +35,7 @@ from customers.selectors.labels import (
     labels_all,
     labels_named,
     labels_not_on_contact,
+    labels_on_and_off,
     labels_with_contact_counts,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "labels_all",
     "labels_named",
     "labels_not_on_contact",
+    "labels_on_and_off",
     "labels_with_contact_counts",
     "search_documents_by_contact",
 ]

@@ -103,12 +103,14 @@ def contact_list_page(
 
 
 def contact_detail(*, pk: int) -> Contact:
-    """Return one live contact with its phones, labels, pending suggestions and latest email consent."""
+    """Return one live contact with its phones, pending suggestions and latest email consent.
+
+    Its labels come with those it lacks from selectors.labels_on_and_off, one query for the page's two uses.
+    """
     return (
         contacts_live()
         .prefetch_related(
             Prefetch("phones", queryset=PhoneNumber.objects.order_by("position", "id"), to_attr="phone_list"),
-            "labels",
             Prefetch(
                 "suggested_updates",
                 queryset=SuggestedUpdate.objects.filter(status=SuggestionStatus.PENDING).order_by("created_at", "id"),

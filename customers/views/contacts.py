@@ -36,12 +36,16 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
         contact = selectors.contact_detail(pk=pk)
     except Contact.DoesNotExist as error:
         raise Http404("No such contact") from error
+    labels_on, labels_off = selectors.labels_on_and_off(contact=contact)
     context = {
         "contact": contact,
         "memberships": memberships_for_contact(contact=contact),
         "orders": orders_for_contact(contact=contact),
         "tickets": tickets_for_contact(contact=contact) if request.user.has_perm("tickets.view_ticket") else [],
-        "label_form": ContactLabelAddForm(contact=contact, can_create=request.user.has_perm("customers.add_label")),
+        "contact_labels": labels_on,
+        "label_form": ContactLabelAddForm(
+            contact=contact, can_create=request.user.has_perm("customers.add_label"), options=labels_off
+        ),
         "note_form": NoteForm(),
         **timeline_context(
             page=selectors.activity_page(contact=contact, **timeline),

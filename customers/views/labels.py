@@ -4,6 +4,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.contrib.humanize.templatetags.humanize import intcomma
 from django.db import IntegrityError
+from django.db.models.functions import Lower
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import pluralize
@@ -104,5 +105,6 @@ def _labels_changed(request: HttpRequest, contact: Contact, message: str) -> Htt
 def _labels_box(request: HttpRequest, contact: Contact, form: ContactLabelAddForm, status: str = "") -> HttpResponse:
     # The swap replaces the button that had focus; put it in the field, ready for the next label.
     form.fields["label"].widget.attrs["autofocus"] = True
-    context = {"contact": contact, "label_form": form, "status": status}
+    labels = contact.labels.order_by(Lower("name"), "pk")
+    context = {"contact": contact, "contact_labels": labels, "label_form": form, "status": status}
     return render(request, "customers/contact_detail.html#labels", context)
