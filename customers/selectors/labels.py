@@ -21,7 +21,9 @@ def labels_on_and_off(*, contact: Contact) -> tuple[list[Label], list[Label]]:
     """
     links = Contact.labels.through.objects.filter(contact=contact, label=OuterRef("pk"))
     on, off = [], []
-    for label in Label.objects.annotate(on_contact=Exists(links)).order_by(Lower("name"), "pk"):
+    # Only what the page shows of a label: building fifty with their timestamps took a third longer.
+    chosen = Label.objects.only("pk", "name", "colour").annotate(on_contact=Exists(links))
+    for label in chosen.order_by(Lower("name"), "pk"):
         (on if label.on_contact else off).append(label)
     return on, off
 

@@ -4,11 +4,15 @@ from datetime import UTC, datetime
 
 import pytest
 from django.template.defaultfilters import date as date_filter
+from django.template.defaultfilters import linebreaksbr, urlize
 from django.urls import reverse
 from django.utils import timezone
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from crm_core.moments import moment_formatter
 from customers.models import Activity, ActivityKind
+from customers.views.timeline import _body_html
 from tests.factories import ContactFactory
 
 pytestmark = pytest.mark.django_db
@@ -52,3 +56,15 @@ def test_moments_read_as_the_date_filter_gives_them(zone, moment):
         formatted = moment_formatter(with_time=True)(moment)
         assert formatted == {"iso": date_filter(local, "c"), "text": date_filter(local, "j M Y, H:i")}
         assert moment_formatter()(moment)["text"] == date_filter(local, "j M Y")
+
+
+FRAGMENTS = ["http", "HTTPS://", "www.", "@", ".com", ".ORG", ".net/x", "example", ".", ":", " ", "\n", "\r\n"]
+FRAGMENTS += ["<b>", "&", '"', "'", "(", ")", "[", "]", "a", "é", "mailto:", "ann@example.com", "x.co.uk"]
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from(FRAGMENTS) | st.text(max_size=5), max_size=12).map("".join), st.booleans())
+def test_a_bodys_markup_is_what_the_templates_filters_gave(body, note):
+    """The shortcut past urlize for a note that cannot hold a link gives exactly what urlize|linebreaksbr did."""
+    expected = linebreaksbr(urlize(body, autoescape=True) if note else body, autoescape=True)
+    assert _body_html(body, note=note) == expected
