@@ -11,14 +11,15 @@ from functools import cached_property
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db import connection
+from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import QueryDict
 from django.utils import dateformat
 
 from crm_core.bounds import DayField, day_span
 from crm_core.pagination import Cursor, InvalidCursor, Ordering, decode_cursor
 from customers.models import ConsentState, Contact, Label, Source, Stage
-from customers.search import contacts_matcher
+from customers.search import SQLITE_COMMON_MATCHES, contacts_matcher
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 LABELS_MATCH = [("any", "Any of these labels"), ("all", "All of these labels")]
@@ -70,9 +71,28 @@ class ContactFilter(django_filters.FilterSet):
         links = Contact.labels.through.objects
         if self.form.cleaned_data.get("labels_match") == "all":
             for label in value:
-                queryset = queryset.filter(pk__in=links.filter(label=label).values("contact_id"))
+                queryset = queryset.filter(self._labelled(links.filter(label=label), key=(label.pk,)))
             return queryset
-        return queryset.filter(pk__in=links.filter(label__in=value).values("contact_id"))
+        return queryset.filter(self._labelled(links.filter(label__in=value), key=tuple(label.pk for label in value)))
+
+    def _labelled(self, links: QuerySet, *, key: tuple[int, ...]) -> Q:
+        """Return the condition "has one of these label links", in the form the database finds a page by soonest.
+
+        PostgreSQL plans IN and EXISTS alike. SQLite runs them as written: IN gathers every linked contact
+        first (38 ms for a label on 40% of 100k contacts), EXISTS probes each contact in the list's order
+        and stops at a page (0.1 ms), but reads the whole table for a label on a few. So on SQLite a label
+        on at least SQLITE_COMMON_MATCHES contacts (counted only that far) is probed, a rarer one gathered.
+        The list filters twice (its page and its tabs); each label is counted once.
+        """
+        common = False
+        if connection.vendor == "sqlite":
+            counted = self.__dict__.setdefault("_common_labels", {})
+            if key not in counted:
+                counted[key] = links[:SQLITE_COMMON_MATCHES].count() >= SQLITE_COMMON_MATCHES
+            common = counted[key]
+        if common:
+            return Q(Exists(links.filter(contact_id=OuterRef("pk"))))
+        return Q(pk__in=links.values("contact_id"))
 
     def filter_nothing(self, queryset: QuerySet, name: str, value: str) -> QuerySet:
         return queryset

@@ -9,6 +9,7 @@ from django.http import QueryDict
 from django.utils import timezone
 
 from crm_core.pagination import keyset_page
+from customers import filters
 from customers.filters import ContactListQuery
 from customers.models import ConsentState, Contact, Source, Stage
 from tests.factories import CompanyFactory, ContactFactory, LabelFactory, MembershipFactory
@@ -54,6 +55,28 @@ def test_labels_any_of_and_all_of(vip, wholesale):
     assert emails(f"labels={vip.pk}") == {"both@x.example", "vip@x.example"}
     assert emails(f"labels={vip.pk}&labels={wholesale.pk}") == {"both@x.example", "vip@x.example"}
     assert emails(f"labels={vip.pk}&labels={wholesale.pk}&labels_match=all") == {"both@x.example"}
+
+
+@pytest.mark.skipif(connection.vendor != "sqlite", reason="The plan choice is SQLite's; PostgreSQL's planner makes it.")
+@pytest.mark.parametrize("common", [False, True])
+def test_sqlite_probes_a_common_label_with_exists_and_gathers_a_rare_one_and_both_find_the_same(
+    monkeypatch, vip, wholesale, common
+):
+    monkeypatch.setattr(filters, "SQLITE_COMMON_MATCHES", 2 if common else 100)
+    ContactFactory(email="both@x.example").labels.add(vip, wholesale)
+    ContactFactory(email="vip@x.example").labels.add(vip)
+    ContactFactory(email="wholesale@x.example").labels.add(wholesale)
+    ContactFactory(email="none@x.example")
+    sql = str(listing(f"labels={vip.pk}").contacts.query)
+    assert ("EXISTS" in sql) is common
+    assert emails(f"labels={vip.pk}") == {"both@x.example", "vip@x.example"}
+    assert emails(f"labels={vip.pk}&labels={wholesale.pk}") == {
+        "both@x.example",
+        "vip@x.example",
+        "wholesale@x.example",
+    }
+    assert emails(f"labels={vip.pk}&labels={wholesale.pk}&labels_match=all") == {"both@x.example"}
+    assert emails(f"labels={vip.pk}&stage=customer") == set()
 
 
 def test_a_contact_with_two_chosen_labels_is_listed_once(vip, wholesale):
