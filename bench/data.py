@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import count
 from pathlib import Path
@@ -95,6 +95,11 @@ SHOP, STAFF = ActorKind.SHOP.value, ActorKind.STAFF.value
 PLACED = OrderStatus.PLACED.value
 # Orders draw their lines from a pool of baskets, which saves building lines and totals per order.
 BASKETS = 5_000
+# Planted possible duplicates (merges.finder): this many pairs for each of its four rules, spread evenly
+# over the contacts (fewer in a small test dataset), each a contact and the one generated right after it.
+# They change fields deterministically and draw nothing more from the seeded stream.
+PLANTED_PER_REASON = 200
+PLANTED_REASONS = ("phone", "name_company", "name_email", "email_local")
 # Contacts generated per round: enough rows per COPY to amortise it, few enough to keep memory flat.
 BATCH = 5_000
 
@@ -432,6 +437,10 @@ class Dataset:
             f" {second // 3600:02d}:{second // 60 % 60:02d}:{second % 60:02d}{zone}" for second in range(86_400)
         ]
         self.ids = {name: count(1) for name in TABLES}
+        pairs = min(PLANTED_PER_REASON * len(PLANTED_REASONS), contacts // 10)
+        self.plant_spacing = contacts // pairs if pairs else 0
+        self.planted_pairs = pairs
+        self.previous: tuple[Person, tuple | None] | None = None
 
     def _basket(self, products: list[tuple[str, str, int]]) -> Basket:
         lines, subtotal = [], 0
@@ -524,6 +533,8 @@ class Dataset:
             phones=[f"+4475{(index * 7_919 + 1_234_567) % 10**8:08d}"]
             + ([f"+4478{(index * 6_421 + 7_654_321) % 10**8:08d}"] if rng.random() < 0.35 else []),
         )
+        person, company = self._planted(index, person, company, companies)
+        self.previous = (person, company)
         for position, (number, label) in enumerate(zip(person.phones, ("mobile", "work"), strict=False)):
             batch["phones"].append((next(self.ids["phones"]), contact_id, number, label, position))
         chosen = set(rng.choices(label_ids, cum_weights=label_weights, k=rng.choice((0, 1, 2, 2, 3, 3, 4))))
@@ -595,6 +606,37 @@ class Dataset:
                 *person.address,
             )
         )
+
+    def _planted(self, index: int, person: Person, company, companies) -> tuple[Person, tuple | None]:
+        """Make this contact one of a planted pair, or leave it as generated.
+
+        The first of a pair is changed only where its copy needs it (a Gmail address, a company); the copy,
+        the next contact, then shares the rule's key with it.
+        """
+        spacing = self.plant_spacing
+        if not spacing or index // spacing >= self.planted_pairs or index % spacing > 1:
+            return person, company
+        reason = PLANTED_REASONS[index // spacing % len(PLANTED_REASONS)]
+        first, last = _letters(person.first_name), _letters(person.last_name)
+        if index % spacing == 0:
+            if reason == "name_company" and company is None:
+                company = companies[index % len(companies)]
+            if reason == "name_email":
+                person = replace(person, email=f"{first}.{last}{index}@gmail.com")
+            return person, company
+        original, original_company = self.previous
+        if reason == "phone":
+            return replace(person, phones=[original.phones[0], *person.phones[1:]]), company
+        if reason == "email_local":
+            local, domain = original.email.split("@")
+            other = FREE_DOMAINS[0] if domain != FREE_DOMAINS[0] else FREE_DOMAINS[1]
+            return replace(person, email=f"{local}@{other}"), company
+        twin = replace(person, first_name=original.first_name, last_name=original.last_name)
+        if reason == "name_company":
+            return twin, original_company
+        # The original's address with its dots taken out and a tag added: the same Gmail mailbox.
+        local = original.email.split("@")[0].replace(".", "")
+        return replace(twin, email=f"{local}+shop@gmail.com"), company
 
     def _email(self, index: int, first_index: int, last_index: int, company) -> str:
         rng = self.rng

@@ -23,6 +23,9 @@ Sections, each set against its peers:
   case), a 1,000-order file through import_orders, and 8 threads placing 80 orders for 10 new buyers at
   once (how many duplicate contacts). Peer: plain INSERT … ON CONFLICT of the same orders. The orders
   synced here stay in the database, with ids of their own per run.
+- Duplicates: the finder over every contact (merges.finder.pairs_find, which replaces the stored pairs), the
+  median of 3 runs with the pairs it found by reason, and one contact's live check (duplicates_of), median
+  and p95 of 30 after 3 warm-ups. bench/data.py plants a few hundred pairs per rule.
 
 Prints markdown tables and a list of the targets met and missed, and writes both to
 bench/results/bench-<database>-<size>.md and .json (each figure with its ratio to each peer). A run of
@@ -95,7 +98,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", default="", help="The dataset's name in the result files (S, M, L).")
     parser.add_argument(
-        "--only", default="pages,export,delete,sync,throughput", help="Comma-separated sections to run."
+        "--only",
+        default="pages,export,delete,sync,throughput,duplicates",
+        help="Comma-separated sections to run.",
     )
     parser.add_argument("--app-only", action="store_true", help="Pages: time the app's, not the admin's.")
     parser.add_argument("--copy", choices=["all", "recent"], help=argparse.SUPPRESS)
@@ -131,6 +136,7 @@ def main() -> None:
         "delete": _delete,
         "sync": _sync,
         "throughput": _throughput,
+        "duplicates": _duplicates,
     }
     out = ROOT / "bench" / "results" / f"bench-{connection.vendor}-{size}"
     chosen = args.only.split(",")
@@ -658,6 +664,82 @@ def _concurrent(run: str) -> dict:
     }
 
 
+# Duplicates -----------------------------------------------------------------------------------------------
+
+FINDER_RUNS = 3
+
+
+def _duplicates(client: Client) -> dict:
+    """The duplicate finder over all contacts, and the live check of one contact that has a planted twin."""
+    from merges.finder import duplicates_of, pairs_find
+    from merges.models import DuplicatePair, Reason
+
+    seconds = []
+    for _ in range(FINDER_RUNS):
+        started = time.perf_counter()
+        with CaptureQueriesContext(connection) as queries:
+            pairs = pairs_find()
+        seconds.append(time.perf_counter() - started)
+    by_reason = {reason.label: 0 for reason in Reason}
+    for reasons in DuplicatePair.objects.values_list("reasons", flat=True).iterator():
+        for reason in reasons:
+            by_reason[Reason(reason).label] += 1
+    twin = DuplicatePair.objects.order_by("id").first()
+    check = {}
+    if twin is not None:
+        contact = Contact.objects.get(pk=twin.contact_id)
+        timings = []
+        for run in range(WARM_UP + TIMED):
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as one:
+                found = duplicates_of(contact=contact)
+            if run >= WARM_UP:
+                timings.append((time.perf_counter() - started) * 1000)
+        check = {
+            "median_ms": statistics.median(timings),
+            "p95_ms": statistics.quantiles(timings, n=20)[-1],
+            "queries": len(one),
+            "found": len(found),
+        }
+    return {
+        "whale_merge": _whale_merge(client),
+        "pairs": pairs,
+        "by_reason": by_reason,
+        "median_s": statistics.median(seconds),
+        "min_s": min(seconds),
+        "queries": len(queries),
+        "one_contact": check,
+    }
+
+
+class _RolledBack(Exception):
+    pass
+
+
+def _whale_merge(client: Client) -> dict:
+    """Merge the whale (500 orders, 2,000 activity entries) into a new contact, timed, then roll it back."""
+    from crm_core.actors import SYSTEM
+    from customers.services import contact_create
+    from merges.services.merge import MergeChoices, contacts_merge
+
+    whale = Contact.objects.get(pk=int(list_page._placeholders(client)["whale"]))
+    moved = {"orders": whale.orders.count(), "activities": whale.activities.count()}
+    try:
+        with transaction.atomic():
+            survivor = contact_create(email="bench-survivor@example.com", actor=SYSTEM)
+            versions = dict(Contact.objects.filter(pk__in=[survivor.pk, whale.pk]).values_list("pk", "updated_at"))
+            started = time.perf_counter()
+            with CaptureQueriesContext(connection) as queries:
+                contacts_merge(
+                    survivor_id=survivor.pk, merged_id=whale.pk, choices=MergeChoices(), versions=versions, actor=SYSTEM
+                )
+            seconds = time.perf_counter() - started
+            raise _RolledBack
+    except _RolledBack:
+        pass
+    return {"seconds": seconds, "queries": len(queries), **moved}
+
+
 # Report ---------------------------------------------------------------------------------------------------
 
 
@@ -823,6 +905,28 @@ def _markdown(report: dict) -> str:
             f"| Floor ({throughput['floor']['url']}) | {throughput['floor']['requests_per_s']:,.0f} | 1.00 |",
             f"| Contacts list, first page | {throughput['list']['requests_per_s']:,.0f} "
             f"| {throughput['list_share_of_floor']:.2f} |",
+            "",
+        ]
+    if duplicates := report.get("duplicates"):
+        one = duplicates["one_contact"]
+        out += [
+            f"Duplicate finder over every live contact, median of {FINDER_RUNS} runs: "
+            f"{duplicates['median_s']:.2f} s (fastest {duplicates['min_s']:.2f} s, {duplicates['queries']} queries), "
+            f"{duplicates['pairs']:,} pairs ("
+            + ", ".join(f"{name.lower()}: {count:,}" for name, count in duplicates["by_reason"].items())
+            + ")."
+            + (
+                f" One contact's live check: median {one['median_ms']:.1f} ms, p95 {one['p95_ms']:.1f} ms, "
+                f"{one['queries']} queries."
+                if one
+                else ""
+            ),
+            "",
+        ]
+        whale = duplicates["whale_merge"]
+        out += [
+            f"Merging the whale ({whale['orders']:,} orders, {whale['activities']:,} activity entries) into a new "
+            f"contact: {whale['seconds'] * 1000:.0f} ms, {whale['queries']} queries (rolled back after).",
             "",
         ]
     out += [

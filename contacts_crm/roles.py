@@ -10,7 +10,7 @@ CRM_APPS = ("customers", "companies", "orders", "tickets")
 ROLE_ACTIONS = {
     "Viewer": ("view", "export"),
     "Staff": ("view", "export", "add", "change"),
-    "Manager": ("view", "export", "add", "change", "delete", "erase"),
+    "Manager": ("view", "export", "add", "change", "delete", "erase", "merge"),
 }
 
 

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "tickets",
     # Contact import from CSV files: the dry run and the import, as jobs, on top of contacts and companies.
     "imports",
+    "merges",  # merging duplicate contacts, on top of every app whose rows it moves
     # Last: it composes the apps above (staff groups, demo data, sign-in, the integrity check).
     "contacts_crm",
 ]

@@ -13,6 +13,7 @@ urlpatterns = [
     path("accounts/login/", LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("contacts/import/", include("imports.urls")),
+    path("contacts/", include("merges.urls")),
     path("contacts/", include("customers.urls")),
     path("companies/", include("companies.urls")),
     path("orders/", include("orders.urls")),

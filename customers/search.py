@@ -1,7 +1,7 @@
 """Contact search: one lower-cased document per contact, searched by substring through an index.
 
-The document holds the name, the email, the phones' digits and the names of the contact's companies, so a
-search is one predicate on one column and the database can choose between the search index (a selective
+The document holds the name, the email and its aliases, the phones' digits and the names of the contact's
+companies, so a search is one predicate on one column and the database can choose between the search index (a selective
 term) and the list's sort index (a common term that fills a page at once). On PostgreSQL a pg_trgm GIN
 index serves `LIKE '%term%'`; on SQLite an FTS5 trigram table, kept in step by triggers, serves the same
 substring match for a rare term, and a common one scans the list's order with the same LIKE. Both are
@@ -27,10 +27,19 @@ _WHITESPACE = re.compile(r"\s+")
 
 
 def search_document(
-    *, first_name: str, last_name: str, email: str, phones: Iterable[str] = (), company_names: Iterable[str] = ()
+    *,
+    first_name: str,
+    last_name: str,
+    email: str,
+    phones: Iterable[str] = (),
+    company_names: Iterable[str] = (),
+    aliases: Iterable[str] = (),
 ) -> str:
-    """Return the text a contact is found by. Phones are E.164; their digits are stored without the '+'."""
-    parts = [f"{first_name} {last_name}", email, *(number.lstrip("+") for number in phones), *company_names]
+    """Return the text a contact is found by. Phones are E.164; their digits are stored without the '+'.
+
+    `aliases`: the contact's other emails (a merge's), so searching for an old address finds the survivor.
+    """
+    parts = [f"{first_name} {last_name}", email, *aliases, *(number.lstrip("+") for number in phones), *company_names]
     # Newlines keep one field from running into the next; a search box cannot type one.
     return "\n".join(_WHITESPACE.sub(" ", part).strip() for part in parts if part.strip()).lower()
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from customers.views import consent, contact_list, contacts, export, labels, messaging, notes, trash
+from customers.views import aliases, consent, contact_list, contacts, export, labels, messaging, notes, trash
 
 app_name = "customers"
 urlpatterns = [
@@ -35,6 +35,8 @@ urlpatterns = [
     path("<int:pk>/consent/unsubscribe/", consent.consent_unsubscribe, name="consent_unsubscribe"),
     path("<int:pk>/consent/history/", consent.consent_history_page, name="consent_history"),
     path("<int:pk>/message/", messaging.message_compose, name="message"),
+    path("<int:pk>/aliases/<int:alias_pk>/remove/", aliases.alias_remove, name="alias_remove"),
+    path("<int:pk>/aliases/<int:alias_pk>/primary/", aliases.alias_make_primary, name="alias_make_primary"),
     path("<int:pk>/labels/add/", labels.contact_label_add, name="contact_label_add"),
     path("<int:pk>/labels/<int:label_pk>/remove/", labels.contact_label_remove, name="contact_label_remove"),
     path("labels/", labels.label_list, name="label_list"),

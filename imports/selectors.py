@@ -10,6 +10,7 @@ from django.shortcuts import get_object_or_404
 
 from companies.models import Company, Membership, effective_portal_access
 from customers.models import ActivityKind, ConsentRecord, Contact, Label
+from customers.selectors import alias_owners
 from imports.models import ImportRow, ImportRun
 from imports.values import DETAILS
 
@@ -39,8 +40,22 @@ def consent_key(channel: str, state: str, given_at: datetime) -> tuple[str, str,
 
 
 def contacts_existing(*, emails: Iterable[str], lock: bool = False) -> dict[str, Existing]:
-    """Return the live contacts with these (normalised) emails, by email, with what a row could change."""
-    contacts = Contact.objects.live().filter(email_normalized__in=list(emails))
+    """Return the live contacts with these (normalised) emails, by email, with what a row could change.
+
+    An email that is a contact's alias (left by a merge) gives that contact, under the alias too.
+    """
+    keys = set(emails)
+    found = _existing_read(Q(email_normalized__in=list(keys)), lock=lock)
+    # Asked after the contacts' own emails, as customers.selectors.contact_live_by_email_for_update explains.
+    owners = alias_owners(keys=keys - found.keys())
+    by_id = {existing.id: existing for existing in found.values()}
+    if missing := set(owners.values()) - by_id.keys():
+        by_id |= {existing.id: existing for existing in _existing_read(Q(pk__in=missing), lock=lock).values()}
+    return found | {alias: by_id[contact_id] for alias, contact_id in owners.items() if contact_id in by_id}
+
+
+def _existing_read(condition: Q, *, lock: bool) -> dict[str, Existing]:
+    contacts = Contact.objects.live().filter(condition)
     if lock:
         # In id order, so two imports locking overlapping contacts take them in the same order and never deadlock.
         contacts = contacts.select_for_update(of=("self",)).order_by("pk")

@@ -94,6 +94,9 @@ def test_the_login_page_is_public(client):
         ("companies:create", False),
         ("companies:update", True),
         ("companies:delete", True),
+        # A Viewer may read the possible duplicates, but neither run the finder nor dismiss a pair.
+        ("merges:find", False),
+        ("merges:dismiss", False),
     ],
 )
 @pytest.mark.parametrize("method", ["get", "post"])
@@ -121,6 +124,14 @@ def test_the_add_button_shows_only_to_those_who_may_add(client, viewer, staff_us
     response = client.get(reverse(url_name))
     assert response.status_code == 200
     assert button not in response.content
+
+
+@pytest.mark.django_db
+def test_a_viewer_can_read_the_possible_duplicates_without_their_buttons(client, viewer):
+    client.force_login(viewer)
+    response = client.get(reverse("merges:pairs"))
+    assert response.status_code == 200
+    assert b"Find duplicates now" not in response.content
 
 
 @pytest.mark.django_db

@@ -11,7 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own apps; contacts_crm is the project itself (settings, URLs, roles, composing commands).
-APPS = ("crm_core", "jobs", "customers", "companies", "orders", "tickets", "imports", "contacts_crm")
+APPS = ("crm_core", "jobs", "customers", "companies", "orders", "tickets", "imports", "merges", "contacts_crm")
 # Layers inside an app whose imports are restricted; a package (services/) counts with its modules.
 LOW_LAYERS = ("models", "services", "selectors")
 # What a view or form module is: a module, or a package's module, named so.
@@ -87,6 +87,9 @@ def broken_rules(imports: list[Import]) -> list[str]:
             broken.append(f"{where}: no app imports another app's views or forms")
         if target == "imports" and source != "contacts_crm":
             broken.append(f"{where}: the import sits on top of the apps; none of them imports it")
+        # The merges app moves every other app's rows; their views may show its hints, nothing lower uses it.
+        if target == "merges" and source != "contacts_crm" and layer_of(each.module) in LOW_LAYERS:
+            broken.append(f"{where}: merges sits on top of the apps; no app's models, services or selectors import it")
         if target == "contacts_crm" and source != "contacts_crm":
             broken.append(f"{where}: the apps do not import the project; it composes them")
     return broken
@@ -122,6 +125,9 @@ def test_no_import_breaks_the_layering_rules():
         (Import("jobs.services", "customers.models", 1), "the jobs app stands on the core layer only"),
         (Import("customers.services.imports", "imports.models", 1), "none of them imports it"),
         (Import("companies.views", "imports.selectors", 1), "none of them imports it"),
+        (Import("customers.services.trash", "merges.services", 1), "no app's models, services or selectors import it"),
+        (Import("orders.models", "merges.models", 1), "no app's models, services or selectors import it"),
+        (Import("tickets.selectors", "merges.finder", 1), "no app's models, services or selectors import it"),
     ],
 )
 def test_each_rule_catches_the_import_it_forbids(imported, rule):
@@ -140,6 +146,8 @@ def test_each_rule_catches_the_import_it_forbids(imported, rule):
         Import("customers.services.background", "jobs.services", 1),
         Import("jobs.tasks", "crm_core.tasks", 1),
         Import("imports.services.applying", "customers.services.imports", 1),
+        Import("customers.views.contacts", "merges.services.merge", 1),
+        Import("merges.services.merge", "orders.models", 1),
     ],
 )
 def test_what_the_rules_allow_passes(allowed):

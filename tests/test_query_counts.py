@@ -122,6 +122,9 @@ CONTACT_PAGE = [
     "its companies",
     "its latest orders",
     "its latest tickets with their companies",
+    "its email aliases",
+    "its possible duplicates stored by the finder's last run, with the other contacts",
+    "the merge into it that could be undone (Managers)",
     "the first page of its activity with actors",
 ]
 

@@ -10,6 +10,7 @@ from crm_core.pagination import Cursor, KeysetPage, Ordering, RowCount, count_ro
 from customers.models import (
     ConsentChannel,
     Contact,
+    EmailAlias,
     Label,
     PhoneNumber,
     Stage,
@@ -25,21 +26,47 @@ def contacts_live() -> QuerySet[Contact]:
 
 
 def contact_live_by_email(*, email: str) -> Contact | None:
-    """Return the live contact whose email matches, ignoring case and surrounding spaces.
+    """Return the live contact with this email as its own or as an alias, ignoring case and surrounding spaces.
 
-    The database normalises the input with the same expression it uses for the stored column, so
+    The database normalises the input with the same expression it uses for the stored columns, so
     Python and the database can never disagree about which emails are the same.
     """
-    return contacts_live().filter(email_normalized=Lower(Trim(Value(email)))).first()
+    key = Lower(Trim(Value(email)))
+    return (
+        contacts_live().filter(email_normalized=key).first()
+        or contacts_live().filter(aliases__email_normalized=key).first()
+    )
+
+
+def contact_live_by_email_for_update(*, email: str) -> Contact | None:
+    """Return the live contact with this email (its own or an alias), its row locked; in a transaction.
+
+    Its own email is asked first and the aliases after, each in a statement of its own: a merge that
+    removes the contact and gives its email to the survivor as an alias commits both at once, so a
+    lookup that waited on the merged contact's lock finds it gone and then finds the alias.
+    """
+    key = Lower(Trim(Value(email)))
+    locked = contacts_live().select_for_update(of=("self",))
+    return locked.filter(email_normalized=key).first() or locked.filter(aliases__email_normalized=key).first()
+
+
+def alias_owners(*, keys: Iterable[str]) -> dict[str, int]:
+    """Return the live contact each of these normalised emails is an alias of, by email.
+
+    For lookups of many emails at once; ask it after the contacts' own emails (contact_live_by_email_for_update).
+    """
+    return dict(
+        EmailAlias.objects.filter(email_normalized__in=list(keys), contact__deleted_at__isnull=True).values_list(
+            "email_normalized", "contact_id"
+        )
+    )
 
 
 def contact_trashed_by_email(*, email: str) -> Contact | None:
-    """Return the most recently trashed contact whose email matches, ignoring case and surrounding spaces."""
-    return (
-        Contact.objects.filter(deleted_at__isnull=False, email_normalized=Lower(Trim(Value(email))))
-        .order_by("-deleted_at", "-pk")
-        .first()
-    )
+    """Return the most recently trashed contact with this email as its own or an alias, ignoring case and spaces."""
+    key = Lower(Trim(Value(email)))
+    trashed = Contact.objects.filter(deleted_at__isnull=False).order_by("-deleted_at", "-pk")
+    return trashed.filter(email_normalized=key).first() or trashed.filter(aliases__email_normalized=key).first()
 
 
 def contact_stage_counts(*, contacts: QuerySet[Contact], shown: Sequence[Contact] | None = None) -> dict[str, RowCount]:
@@ -134,13 +161,16 @@ def contact_with_phones(*, pk: int) -> Contact:
 
 
 def search_documents_by_contact(*, contact_ids: Iterable[int]) -> dict[int, str]:
-    """Return what each contact's search document should hold, from its name, email, phones and companies."""
+    """Return what each contact's search document should hold, from its name, emails, phones and companies."""
     ids = list(contact_ids)
     phones: dict[int, list[str]] = defaultdict(list)
     for contact_id, number in (
         PhoneNumber.objects.filter(contact__in=ids).order_by("position", "id").values_list("contact_id", "number")
     ):
         phones[contact_id].append(number)
+    aliases: dict[int, list[str]] = defaultdict(list)
+    for contact_id, email in EmailAlias.objects.filter(contact__in=ids).values_list("contact_id", "email"):
+        aliases[contact_id].append(email)
     companies: dict[int, list[str]] = defaultdict(list)
     for contact_id, name in (
         Contact.objects.filter(pk__in=ids, companies__isnull=False)
@@ -155,6 +185,7 @@ def search_documents_by_contact(*, contact_ids: Iterable[int]) -> dict[int, str]
             email=email,
             phones=phones[pk],
             company_names=companies[pk],
+            aliases=aliases[pk],
         )
         for pk, first_name, last_name, email in Contact.objects.filter(pk__in=ids).values_list(
             "pk", "first_name", "last_name", "email"

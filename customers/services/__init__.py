@@ -3,6 +3,14 @@
 The names are gathered here so callers write `module.name` whichever file it lives in.
 """
 
+from customers.services.aliases import (
+    AliasTaken,
+    alias_make_primary,
+    alias_remove,
+    aliases_add,
+    email_alias_check,
+    emails_alias_check,
+)
 from customers.services.consent import (
     ConsentInput,
     consent_record,
@@ -12,6 +20,7 @@ from customers.services.contacts import (
     DERIVED_COLUMNS,
     DETAIL_FIELDS,
     ContactChanged,
+    ContactGone,
     PhoneInput,
     contact_create,
     contact_created_described,
@@ -106,8 +115,10 @@ __all__ = [
     "SEARCHED_FIELDS",
     "SEARCH_REFRESH_BATCH",
     "SUBJECT_MAX_LENGTH",
+    "AliasTaken",
     "ConsentInput",
     "ContactChanged",
+    "ContactGone",
     "EmailTaken",
     "Erased",
     "MessageStatus",
@@ -118,6 +129,9 @@ __all__ = [
     "activity_entry",
     "activity_record",
     "address_problem",
+    "alias_make_primary",
+    "alias_remove",
+    "aliases_add",
     "consent_record",
     "consent_records_append",
     "contact_create",
@@ -147,6 +161,8 @@ __all__ = [
     "contacts_search_refresh",
     "contacts_trash",
     "contacts_version_move",
+    "email_alias_check",
+    "emails_alias_check",
     "erased_email",
     "export_log_finish",
     "export_log_start",

@@ -8,17 +8,20 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
+from django.db.models.functions import Lower, Trim
 
 from crm_core.actors import Actor
 from customers.images import ProcessedImage
 from customers.models import (
     Contact,
+    EmailAlias,
     Label,
     PhoneNumber,
     Source,
     Stage,
 )
 from customers.search import search_document
+from customers.services.aliases import email_alias_check
 from customers.services.labels import contact_labels_set
 from customers.services.records import (
     activity_record,
@@ -89,6 +92,7 @@ def contact_create(
         search_document=document,
         **details,
     )
+    email_alias_check(email=contact.email)
     if image is not None:
         # Written after the insert, so an email the database refuses leaves no file behind.
         _image_store(contact=contact, image=image)
@@ -129,6 +133,10 @@ class ContactChanged(Exception):
         self.updated_at = updated_at
 
 
+class ContactGone(Exception):
+    """The contact was removed (merged into another) after the edit started: there is nothing left to save to."""
+
+
 @transaction.atomic
 def contact_update(
     *,
@@ -148,7 +156,9 @@ def contact_update(
     Labels are not details: each one added or removed is recorded on its own and locks nothing.
     """
     if version is not None:
-        current = Contact.objects.select_for_update().values_list("updated_at", flat=True).get(pk=contact.pk)
+        current = Contact.objects.select_for_update().values_list("updated_at", flat=True).filter(pk=contact.pk).first()
+        if current is None:
+            raise ContactGone()
         if current != version:
             raise ContactChanged(current)
     changed: dict[str, list[str]] = {}
@@ -175,9 +185,16 @@ def contact_update(
         ]
     if not changed:
         return contact
+    if "email" in changed:
+        # The contact's own alias typed as its email swaps the two; another contact's alias is refused.
+        EmailAlias.objects.filter(contact=contact, email_normalized=Lower(Trim(Value(contact.email)))).update(
+            email=changed["email"][0]
+        )
     if any(field in DETAIL_FIELDS or field == "phones" for field in changed):
         contact.details_locked = True
     contact.save()
+    if "email" in changed:
+        email_alias_check(email=contact.email)
     if "image" in changed:
         # Stored after the row is saved, so an email the database refuses leaves no new file behind.
         _image_store(contact=contact, image=image)

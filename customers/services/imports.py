@@ -20,6 +20,7 @@ from crm_core.actors import Actor
 from crm_core.batching import rows_insert, rows_update
 from customers.models import Activity, ActivityKind, ConsentSource, Contact, Label, PhoneNumber, Source, Stage
 from customers.search import search_document
+from customers.services.aliases import emails_alias_check
 from customers.services.consent import ConsentInput, consent_records_append
 from customers.services.records import contacts_search_refresh
 from customers.services.suggestions import suggestions_add
@@ -117,7 +118,8 @@ def contacts_import_create(
 ) -> list[ImportedContact]:
     """Add new contacts (source Import) with all they bring; each entry gets its contact_id. Return the entries.
 
-    The database refuses an email that a live contact has (IntegrityError): the caller checked the batch's
+    The database refuses an email that a live contact has (IntegrityError), and so does emails_alias_check for
+    another contact's alias: the caller checked the batch's
     emails under lock and retries the batch one row at a time if a concurrent write took one in between.
     """
     ids = rows_insert(
@@ -143,6 +145,7 @@ def contacts_import_create(
     )
     for entry, contact_id in zip(entries, ids, strict=True):
         entry.contact_id = contact_id
+    emails_alias_check(emails=[entry.email for entry in entries])
     _related(entries, actor=actor, reference=reference, data=data)
     return list(entries)
 

@@ -33,7 +33,7 @@ from crm_core.actors import Actor
 from crm_core.batching import batches, pk_batches
 from customers.models import ConsentRecord, Contact
 from customers.search import contacts_matching
-from customers.selectors import contact_live_by_email
+from customers.selectors import alias_owners, contact_live_by_email
 from customers.services.records import activity_record
 from customers.signals import contact_erased
 
@@ -194,6 +194,7 @@ def contacts_restore(*, contacts: QuerySet[Contact], actor: Actor) -> Restored:
     for batch in _locked_batches(contacts.filter(deleted_at__isnull=False), "email_normalized"):
         emails = [email for _, email in batch]
         taken = dict(Contact.objects.live().filter(email_normalized__in=emails).values_list("email_normalized", "pk"))
+        taken |= alias_owners(keys=set(emails) - taken.keys())
         ids = []
         for pk, email in batch:
             if email in taken:

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from crm_core.actors import WEBSITE, Actor
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source
-from customers.selectors import contact_live_by_email
+from customers.selectors import contact_live_by_email_for_update
 from customers.services.consent import consent_record
 from customers.services.contacts import contact_create
 from customers.services.records import activity_record
@@ -60,9 +60,10 @@ def contact_live_get_or_create(*, name: str, email: str, source: Source, actor: 
     """Return the live contact with this email, or a new lead named `name` (one string), and whether it is new.
 
     The way in for someone who writes to the business (the contact form, a ticket by mail or by staff): a
-    known contact keeps the name staff or orders stored.
+    known contact keeps the name staff or orders stored. In a transaction: the contact found is locked, so
+    a merge in progress is waited for and its survivor found by the alias.
     """
-    contact = contact_live_by_email(email=email)
+    contact = contact_live_by_email_for_update(email=email)
     if contact is not None:
         return contact, False
     first_name, last_name = name_split(name)
@@ -76,7 +77,7 @@ def contact_live_get_or_create(*, name: str, email: str, source: Source, actor: 
     except IntegrityError:
         # Another message from the same new email created the contact between our read and our insert;
         # the database refused the second one, so read again and add the message to the winner's contact.
-        contact = contact_live_by_email(email=email)
+        contact = contact_live_by_email_for_update(email=email)
         if contact is None:
             raise
         return contact, False

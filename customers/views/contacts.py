@@ -20,6 +20,9 @@ from customers.models import Contact
 from customers.pending_images import pending_image_discard, pending_image_keep
 from customers.views.notes import ACTIVITY_TARGETS, activity_partial
 from customers.views.timeline import timeline_context
+from merges.selectors import pairs_of
+from merges.services.merge import merge_survivor_of
+from merges.services.undo import merge_undo_offered
 from orders.selectors import orders_for_contact
 from tickets.selectors import tickets_for_contact
 
@@ -35,7 +38,11 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         contact = selectors.contact_detail(pk=pk)
     except Contact.DoesNotExist as error:
-        raise Http404("No such contact") from error
+        survivor = merge_survivor_of(merged_id=pk)
+        if survivor is None:
+            raise Http404("No such contact") from error
+        messages.info(request, f"That contact was merged into {survivor.display_name}.")
+        return redirect(survivor)
     labels_on, labels_off = selectors.labels_on_and_off(contact=contact)
     context = {
         "contact": contact,
@@ -47,6 +54,10 @@ def contact_detail(request: HttpRequest, pk: int) -> HttpResponse:
             contact=contact, can_create=request.user.has_perm("customers.add_label"), options=labels_off
         ),
         "note_form": NoteForm(),
+        "aliases": list(contact.aliases.all()),
+        "duplicates": pairs_of(contact=contact),
+        "can_merge": request.user.has_perm("customers.merge_contact"),
+        "merge_undo": merge_undo_offered(contact=contact) if request.user.has_perm("customers.merge_contact") else None,
         **timeline_context(
             page=selectors.activity_page(contact=contact, **timeline),
             contact=contact,
@@ -109,6 +120,8 @@ def _saved(form: ContactForm, save: Callable[[], Contact]) -> Contact | None:
         return save()
     except services.ContactChanged as changed:
         form.mark_stale(version=changed.updated_at)
+    except services.ContactGone:
+        form.add_error(None, "This contact was merged into another while you were editing it. Nothing was saved.")
     except IntegrityError:
         # Another request took the same email between our check and our write.
         form.add_error("email", "A contact with this email was added a moment ago.")

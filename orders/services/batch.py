@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from crm_core.actors import Actor
@@ -28,11 +29,13 @@ from customers.models import (
     Stage,
 )
 from customers.search import search_document
+from customers.selectors import alias_owners
 from customers.services import (
     contact_created_described,
     contact_promoted_described,
     contact_synced_described,
     contacts_search_refresh,
+    emails_alias_check,
     suggestions_add,
 )
 from customers.services.records import SEARCHED_FIELDS
@@ -101,10 +104,23 @@ def _key(email: str) -> str:
     return email.strip().lower()
 
 
-def _buyers_read(keys: set[str]) -> dict[str, _Buyer]:
+def _buyers_read(keys: set[str]) -> tuple[dict[str, _Buyer], dict[str, str]]:
+    """Return the known buyers by their own email, locked, and the email each alias among `keys` stands for."""
+    buyers = _buyers_locked(Q(email_normalized__in=list(keys)))
+    # Aliases asked after the contacts' own emails (see contact_live_by_email_for_update for why this order).
+    owners = alias_owners(keys=keys - buyers.keys())
+    by_id = {buyer.contact_id: key for key, buyer in buyers.items()}
+    if missing := set(owners.values()) - by_id.keys():
+        found = _buyers_locked(Q(pk__in=missing))
+        buyers |= found
+        by_id |= {buyer.contact_id: key for key, buyer in found.items()}
+    return buyers, {alias: by_id[contact_id] for alias, contact_id in owners.items()}
+
+
+def _buyers_locked(condition: Q) -> dict[str, _Buyer]:
     rows = (
         Contact.objects.live()
-        .filter(email_normalized__in=list(keys))
+        .filter(condition)
         # In id order, as every batch locks, so two batches over the same contacts never deadlock.
         .select_for_update(of=("self",))
         .order_by("pk")
@@ -145,16 +161,17 @@ def _buyers_read(keys: set[str]) -> dict[str, _Buyer]:
 
 
 def _fresh_orders_record(*, fresh: list[tuple[int, PlacedOrderInput]], actor: Actor) -> dict[int, SyncResult]:
-    buyers = _buyers_read({_key(data.email) for _, data in fresh})
+    buyers, same_as = _buyers_read({_key(data.email) for _, data in fresh})
     created: list[_Buyer] = []
     suggestions: list[tuple[str, int, dict[str, str]]] = []
     plays: list[tuple[int, PlacedOrderInput, _Buyer]] = []
     for position, (_, data) in enumerate(fresh):
-        buyer = buyers.get(_key(data.email))
+        key = same_as.get(_key(data.email), _key(data.email))
+        buyer = buyers.get(key)
         reference = order_reference(data)
         details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
         if buyer is None:
-            buyer = buyers[_key(data.email)] = _new_buyer(data=data, details=details)
+            buyer = buyers[key] = _new_buyer(data=data, details=details)
             created.append(buyer)
         else:
             if buyer.stage == Stage.LEAD:
@@ -265,6 +282,7 @@ def _contacts_write(*, created: list[_Buyer], known: list[_Buyer]) -> None:
     )
     for buyer, contact_id in zip(created, ids, strict=True):
         buyer.contact_id = contact_id
+    emails_alias_check(emails=[buyer.email for buyer in created])
     changes = {}
     for buyer in known:
         values: dict[str, Any] = {name: buyer.details[name] for name in buyer.changed & set(DETAILS)}

@@ -10,7 +10,7 @@ from django.db import IntegrityError, transaction
 
 from crm_core.actors import SHOP, Actor
 from customers.models import ConsentSource, ConsentState, Contact, OptInLevel, Source, Stage
-from customers.selectors import contact_live_by_email
+from customers.selectors import contact_live_by_email_for_update
 from customers.services import (
     PhoneInput,
     activity_record,
@@ -64,7 +64,8 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
         return order_stored_sync(order=existing, data=data, actor=actor, source=source)
     reference = order_reference(data)
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
-    contact = contact_live_by_email(email=data.email)
+    # Locked before any write: syncs for one contact (or a staff edit, or a merge) queue here, not deadlock.
+    contact = contact_live_by_email_for_update(email=data.email)
     if contact is None:
         contact = contact_create(
             email=data.email,
@@ -75,8 +76,6 @@ def _order_sync_placed_once(*, data: PlacedOrderInput, actor: Actor, source: Del
             **details,
         )
     else:
-        # Lock the row before any write: syncs for one contact (or a staff edit) queue here, not deadlock.
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
         contact_promote_to_customer(contact=contact, actor=actor, source_reference=reference)
         contact_sync_details(
             contact=contact, details=details, phone=data.phone, source_reference=reference, actor=actor

@@ -7,7 +7,7 @@ from django.utils import timezone
 
 from crm_core.actors import Actor
 from customers.models import ConsentSource, Contact, Source, Stage
-from customers.selectors import contact_live_by_email
+from customers.selectors import contact_live_by_email_for_update
 from customers.services import PhoneInput, activity_record, consent_record, contact_create, contact_sync_details
 from orders.services.inputs import ShopCustomerInput
 from orders.services.placed import SYNC_ATTEMPTS, order_unread_described
@@ -37,7 +37,7 @@ def shop_customer_sync(*, data: ShopCustomerInput, actor: Actor, source_referenc
 
 def _shop_customer_sync_once(*, data: ShopCustomerInput, actor: Actor, source_reference: str) -> Contact:
     details = {"first_name": data.first_name, "last_name": data.last_name, **data.address}
-    contact = contact_live_by_email(email=data.email)
+    contact = contact_live_by_email_for_update(email=data.email)
     if contact is None:
         contact = contact_create(
             email=data.email,
@@ -48,7 +48,6 @@ def _shop_customer_sync_once(*, data: ShopCustomerInput, actor: Actor, source_re
             **details,
         )
     else:
-        contact = Contact.objects.select_for_update().get(pk=contact.pk)
         contact_sync_details(
             contact=contact, details=details, phone=data.phone, source_reference=source_reference, actor=actor
         )

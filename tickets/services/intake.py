@@ -15,6 +15,7 @@ from django.db.models.functions import Lower
 
 from crm_core.actors import CUSTOMER
 from customers.models import Contact, Source
+from customers.selectors import contact_live_by_email
 from customers.services import contact_live_get_or_create
 from tickets.mailparse import ReceivedMail, UnreadableMail, headers_glance, mail_parse
 from tickets.models import (
@@ -84,7 +85,7 @@ def _store(mail: ReceivedMail) -> Received:
         earlier = Message.objects.filter(message_id=mail.message_id).select_related("author_contact").first()
         if earlier is not None:
             author = earlier.author_contact
-            if author is not None and author.email.strip().lower() == mail.from_address.lower():
+            if author is not None and contact_live_by_email(email=mail.from_address) == author:
                 return Received("duplicate")
             # Someone else's id (or one of the app's own replies): stored, but never threaded by it.
             mail = dataclasses.replace(mail, message_id="")

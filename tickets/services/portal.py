@@ -40,6 +40,14 @@ def signin_allowed(*, email: str, client: str) -> bool:
     return by_email and by_client
 
 
+def _address_typed(contact: Contact, email: str) -> str:
+    """Return the contact's address the person typed, as stored: its own email or, after a merge, an alias."""
+    typed = email.strip().lower()
+    if contact.email_normalized == typed:
+        return contact.email
+    return next((alias.email for alias in contact.aliases.all() if alias.email_normalized == typed), contact.email)
+
+
 @transaction.atomic
 def signin_link_send(*, email: str, base_url: str) -> bool:
     """Mail a one-time sign-in link to a live contact with this email; False (and nothing sent) for any other.
@@ -66,7 +74,7 @@ def signin_link_send(*, email: str, base_url: str) -> bool:
     )
     mail_queue(
         key=f"portal-signin:{link.pk}",
-        to=contact.email,
+        to=_address_typed(contact, email),
         subject="Your sign-in link for the Customer Portal",
         body=body,
         topic="portal-signin",

@@ -138,9 +138,11 @@ def test_the_email_of_a_trashed_contact_starts_a_new_lead():
 def test_losing_the_race_to_create_a_new_email_adds_the_message_to_the_winners_contact():
     """The other submission's contact appears between our read and our insert; the database refuses ours."""
     winner = ContactFactory(email="ann@example.com", first_name="Ann", last_name="Lee")
-    real_lookup = website.contact_live_by_email
+    real_lookup = website.contact_live_by_email_for_update
     # The first read misses the contact, as it would have a moment before the other submission committed.
-    with mock.patch.object(website, "contact_live_by_email", side_effect=[None, real_lookup(email="ann@example.com")]):
+    with mock.patch.object(
+        website, "contact_live_by_email_for_update", side_effect=[None, real_lookup(email="ann@example.com")]
+    ):
         contact = submit(message="Second message")
 
     assert contact.pk == winner.pk

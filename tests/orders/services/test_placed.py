@@ -62,10 +62,10 @@ def test_an_order_from_a_known_customer_updates_the_contact_row_once():
         order_sync_placed(data=again)
     statements = [query["sql"] for query in captured]
     contact_updates = [sql for sql in statements if sql.startswith('UPDATE "customers_contact"')]
-    # The transaction's savepoint and its release, the stored id, the buyer by email and locked, the details'
-    # savepoint, release and whether the phone is known, the order and its lines, the one UPDATE of the
-    # totals and its read back, the timeline.
-    assert len(statements) == 13
+    # The transaction's savepoint and its release, the stored id, the buyer by email locked in the same read,
+    # the details' savepoint, release and whether the phone is known, the order and its lines, the one UPDATE
+    # of the totals and its read back, the timeline.
+    assert len(statements) == 12
     assert len(contact_updates) == 1
     replay = placed_order_from_payload({**first, "id": "Q2"})
     with CaptureQueriesContext(connection) as captured:

@@ -1,15 +1,14 @@
-"""The address book: contacts and what hangs off them."""
+"""Contacts with their labels, phone numbers and email aliases, and the choices they are made of."""
 
 import uuid
 from pathlib import PurePosixPath
 
-from django.conf import settings
 from django.db import models
-from django.db.models import Q
-from django.db.models.functions import Lower, Trim
+from django.db.models import Case, Q, Value, When
+from django.db.models.functions import Concat, Greatest, Length, Lower, Replace, StrIndex, Substr, Trim
+from django.db.models.lookups import GreaterThan, In
 from django.urls import reverse
 
-from crm_core.actors import ActorKind
 from crm_core.models import AddressFields, ChangedColumnsModel, TimeStampedModel, VersionedQuerySet
 
 
@@ -41,7 +40,7 @@ def contact_image_path(instance: "Contact", filename: str) -> str:
     return f"contacts/{uuid.uuid4().hex}{extension}"
 
 
-def _choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
+def choices_check(field: str, choices: type[models.TextChoices], name: str) -> models.CheckConstraint:
     return models.CheckConstraint(condition=Q(**{f"{field}__in": choices.values}), name=name)
 
 
@@ -67,11 +66,35 @@ class Label(TimeStampedModel):
         constraints = [
             models.UniqueConstraint(Lower("name"), name="label_name_unique_ignoring_case"),
             models.CheckConstraint(condition=~Q(name=""), name="label_name_not_empty"),
-            _choices_check("colour", LabelColour, "label_colour_valid"),
+            choices_check("colour", LabelColour, "label_colour_valid"),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+
+_TEXT = models.CharField()
+_EMAIL = Lower(Trim("email"), output_field=_TEXT)
+_AT = StrIndex(_EMAIL, Value("@"))
+# The first position, written as an expression: Django's SQLite introspection splits a table's SQL on ", "
+# and fails on a one-character argument such as SUBSTR(x, 1, n)'s.
+_FIRST = Length(Value("@"))
+# At least 0: PostgreSQL refuses a negative length, which an address without "@" would give.
+EMAIL_LOCAL = Substr(_EMAIL, _FIRST, Greatest(_AT - 1, Value(0)))
+_DOMAIN = Substr(_EMAIL, _AT + 1)
+_PLUS = StrIndex(EMAIL_LOCAL, Value("+"))
+_UNTAGGED = Case(When(GreaterThan(_PLUS, 0), then=Substr(EMAIL_LOCAL, _FIRST, _PLUS - 1)), default=EMAIL_LOCAL)
+# Providers that deliver "ann.lee+shop@" to "annlee@" (dots and tag ignored), and those that ignore only a tag.
+DOTS_IGNORED = ("gmail.com", "googlemail.com")
+TAGS_IGNORED = ("outlook.com", "hotmail.com", "live.com", "icloud.com", "me.com", "fastmail.com", "proton.me")
+EMAIL_CANONICAL = Case(
+    When(
+        In(_DOMAIN, DOTS_IGNORED),
+        then=Concat(Replace(_UNTAGGED, Value("."), Value("")), Value("@"), _DOMAIN, output_field=_TEXT),
+    ),
+    When(In(_DOMAIN, TAGS_IGNORED), then=Concat(_UNTAGGED, Value("@"), _DOMAIN, output_field=_TEXT)),
+    default=_EMAIL,
+)
 
 
 class ContactQuerySet(VersionedQuerySet):
@@ -95,6 +118,14 @@ class Contact(AddressFields, ChangedColumnsModel):
         expression=Lower(Trim("email")),
         output_field=models.CharField(max_length=254),
         db_persist=True,
+    )
+    # Keys the duplicate finder groups by (merges.finder), kept by the database like email_normalized: the
+    # local part, and the address as a provider that ignores dots and a +tag delivers it (EMAIL_CANONICAL).
+    email_local = models.GeneratedField(
+        expression=EMAIL_LOCAL, output_field=models.CharField(max_length=254), db_persist=True
+    )
+    email_canonical = models.GeneratedField(
+        expression=EMAIL_CANONICAL, output_field=models.CharField(max_length=254), db_persist=True
     )
     # Both files are written only by customers.images (re-encoded, metadata stripped, generated names).
     image = models.ImageField("Contact image", upload_to=contact_image_path, blank=True)
@@ -122,6 +153,8 @@ class Contact(AddressFields, ChangedColumnsModel):
             ("export_contact", "Can export contacts"),
             # Erasure cannot be undone and answers a privacy request, so it is a right of its own (Managers).
             ("erase_contact", "Can erase a contact's personal data"),
+            # Merging moves one person's orders, tickets and consent onto another: Managers only.
+            ("merge_contact", "Can merge contacts"),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -131,9 +164,9 @@ class Contact(AddressFields, ChangedColumnsModel):
                 violation_error_message="A contact with this email already exists.",
             ),
             models.CheckConstraint(condition=~Q(email_normalized=""), name="contact_email_required"),
-            _choices_check("stage", Stage, "contact_stage_valid"),
-            _choices_check("source", Source, "contact_source_valid"),
-            _choices_check("marketing_consent", ConsentState, "contact_marketing_consent_valid"),
+            choices_check("stage", Stage, "contact_stage_valid"),
+            choices_check("source", Source, "contact_source_valid"),
+            choices_check("marketing_consent", ConsentState, "contact_marketing_consent_valid"),
             models.CheckConstraint(condition=Q(total_spent__gte=0), name="contact_total_spent_not_negative"),
         ]
         # Partial indexes over live contacts, one per sort order of the list; the trailing id keeps the
@@ -169,6 +202,22 @@ class Contact(AddressFields, ChangedColumnsModel):
                 fields=["details_locked"], name="contact_live_locked_idx", condition=Q(deleted_at__isnull=True)
             ),
             models.Index(fields=["deleted_at"], name="contact_trash_idx", condition=Q(deleted_at__isnull=False)),
+            # The duplicate finder's keys (merges.finder): each group of one key is read off its index.
+            models.Index(
+                fields=["email_canonical", "id"],
+                name="contact_live_canonical_idx",
+                condition=Q(deleted_at__isnull=True),
+            ),
+            models.Index(
+                fields=["email_local", "id"], name="contact_live_local_idx", condition=Q(deleted_at__isnull=True)
+            ),
+            # Names as the finder compares them (lower-cased): one contact's namesakes without a scan.
+            models.Index(
+                Lower("last_name"),
+                Lower("first_name"),
+                name="contact_live_lower_name_idx",
+                condition=Q(deleted_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -207,194 +256,38 @@ class PhoneNumber(models.Model):
             models.UniqueConstraint(fields=["contact", "number"], name="phone_unique_per_contact"),
             models.CheckConstraint(condition=Q(number__startswith="+"), name="phone_is_e164"),
         ]
+        # Contacts sharing a number, for the duplicate finder.
+        indexes = [models.Index(fields=["number", "contact"], name="phone_number_idx")]
 
     def __str__(self) -> str:
         return self.number
 
 
-class ActivityKind(models.TextChoices):
-    NOTE = "note", "Note"
-    EVENT = "event", "Event"
+class EmailAlias(models.Model):
+    """Another email of a contact, kept when a contact with that email was merged into it.
 
+    Every lookup by email finds the contact through its own email or one of these, by the same
+    normalisation, so an order or a mail from the merged-away address keeps landing on the survivor.
+    """
 
-class ActivityGroup(models.TextChoices):
-    """What the activity log filters by, and which icon an entry gets."""
-
-    NOTES = "notes", "Notes"
-    MESSAGES = "messages", "Messages"
-    ORDERS = "orders", "Orders"
-    CHANGES = "changes", "Changes"
-
-
-# Events by group; every other event is a change to the contact.
-MESSAGE_EVENTS = ("message", "message_received", "ticket_opened")
-ORDER_EVENTS = ("order_placed", "order_drafted", "draft_deleted", "order_details_unread", "order_status_changed")
-
-
-class Activity(models.Model):
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="activities")
-    kind = models.CharField(max_length=10, choices=ActivityKind)
-    # For events, what happened ("created", "edited", "label_added", "order_placed", ...); empty for notes.
-    event = models.CharField(max_length=40, blank=True)
-    body = models.TextField(blank=True)
-    actor_kind = models.CharField(max_length=10, choices=ActorKind, default=ActorKind.STAFF)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="aliases")
+    email = models.EmailField("Email", max_length=254)
+    email_normalized = models.GeneratedField(
+        expression=Lower(Trim("email")),
+        output_field=models.CharField(max_length=254),
+        db_persist=True,
     )
-    data = models.JSONField(default=dict, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
-        verbose_name_plural = "activities"
-        ordering = ["-created_at", "-id"]
-        indexes = [models.Index(fields=["contact", "-created_at", "-id"], name="activity_timeline_idx")]
+        verbose_name_plural = "email aliases"
+        ordering = ["created_at", "id"]
         constraints = [
-            _choices_check("kind", ActivityKind, "activity_kind_valid"),
-            _choices_check("actor_kind", ActorKind, "activity_actor_kind_valid"),
-            models.CheckConstraint(
-                condition=Q(kind="note", event="") | Q(kind="event") & ~Q(event=""),
-                name="activity_event_named_for_events_only",
-            ),
+            # One owner per address, live or trashed: a trashed survivor still holds what merged into it.
+            models.UniqueConstraint("email_normalized", name="email_alias_unique"),
+            models.CheckConstraint(condition=~Q(email_normalized=""), name="email_alias_required"),
         ]
+        indexes = [models.Index(fields=["contact", "created_at"], name="email_alias_contact_idx")]
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()}: {self.event or self.body[:40]}"
-
-    @property
-    def group(self) -> ActivityGroup:
-        if self.kind == ActivityKind.NOTE:
-            return ActivityGroup.NOTES
-        if self.event in MESSAGE_EVENTS:
-            return ActivityGroup.MESSAGES
-        if self.event in ORDER_EVENTS:
-            return ActivityGroup.ORDERS
-        return ActivityGroup.CHANGES
-
-    @classmethod
-    def in_group(cls, group: ActivityGroup) -> Q:
-        """Return the condition for entries of a group, the same rule as Activity.group."""
-        notes = Q(kind=ActivityKind.NOTE)
-        return {
-            ActivityGroup.NOTES: notes,
-            ActivityGroup.MESSAGES: ~notes & Q(event__in=MESSAGE_EVENTS),
-            ActivityGroup.ORDERS: ~notes & Q(event__in=ORDER_EVENTS),
-            ActivityGroup.CHANGES: ~notes & ~Q(event__in=(*MESSAGE_EVENTS, *ORDER_EVENTS)),
-        }[group]
-
-
-class ConsentChannel(models.TextChoices):
-    EMAIL = "email", "Email"
-    SMS = "sms", "SMS"
-
-
-class OptInLevel(models.TextChoices):
-    SINGLE = "single", "Single opt-in"
-    CONFIRMED = "confirmed", "Confirmed opt-in"
-    UNKNOWN = "unknown", "Unknown"
-
-
-class ConsentSource(models.TextChoices):
-    STAFF = "staff", "Staff"
-    CHECKOUT = "checkout", "Checkout"
-    CONTACT_FORM = "contact_form", "Contact form"
-    IMPORT = "import", "Import"
-    SHOP = "shop", "Shop"
-
-
-class ConsentRecord(models.Model):
-    """One entry of marketing consent. Append-only: a change is a new record, never an edit."""
-
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="consent_records")
-    channel = models.CharField(max_length=10, choices=ConsentChannel, default=ConsentChannel.EMAIL)
-    state = models.CharField(max_length=20, choices=ConsentState)
-    opt_in_level = models.CharField(max_length=10, choices=OptInLevel, default=OptInLevel.UNKNOWN)
-    source = models.CharField(max_length=20, choices=ConsentSource)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    given_at = models.DateTimeField(help_text="When the consent was given or withdrawn.")
-    collected_how = models.TextField(help_text="How the consent was collected.")
-    recorded_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-given_at", "-id"]
-        indexes = [models.Index(fields=["contact", "channel", "-given_at", "-id"], name="consent_latest_idx")]
-        constraints = [
-            _choices_check("channel", ConsentChannel, "consent_channel_valid"),
-            _choices_check("state", ConsentState, "consent_state_valid"),
-            _choices_check("opt_in_level", OptInLevel, "consent_opt_in_level_valid"),
-            _choices_check("source", ConsentSource, "consent_source_valid"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.get_channel_display()}: {self.get_state_display()}"
-
-    def save(self, *args, **kwargs) -> None:
-        if not self._state.adding:
-            raise ValueError("Consent records are append-only; record a new one instead.")
-        super().save(*args, **kwargs)
-
-
-class SuggestionStatus(models.TextChoices):
-    PENDING = "pending", "Pending"
-    ACCEPTED = "accepted", "Accepted"
-    DISMISSED = "dismissed", "Dismissed"
-
-
-class SuggestedUpdate(models.Model):
-    """A change an order would have made to locked details, kept for staff to accept or dismiss."""
-
-    # A phone number is not a column of the contact: accepting one adds it to the contact's numbers.
-    PHONE = "phone"
-
-    contact = models.ForeignKey(Contact, on_delete=models.CASCADE, related_name="suggested_updates")
-    field = models.CharField(max_length=40)
-    value = models.TextField(blank=True)
-    # Where the suggestion came from, in words staff recognise ("Order #1001").
-    source_reference = models.CharField(max_length=100, blank=True)
-    status = models.CharField(max_length=10, choices=SuggestionStatus, default=SuggestionStatus.PENDING)
-    resolved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
-    )
-    resolved_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-        indexes = [
-            models.Index(fields=["contact"], name="suggestion_pending_idx", condition=Q(status="pending")),
-        ]
-        constraints = [_choices_check("status", SuggestionStatus, "suggestion_status_valid")]
-
-    def __str__(self) -> str:
-        return f"{self.field} → {self.value}"
-
-    @property
-    def field_label(self) -> str:
-        """Return the words staff read for the field ("Address line 1", "Phone number")."""
-        if self.field == self.PHONE:
-            return "Phone number"
-        label = str(Contact._meta.get_field(self.field).verbose_name)
-        return label[:1].upper() + label[1:]
-
-    @property
-    def current_value(self) -> str:
-        """Return what the contact has now in the suggested field ("" for a new phone number)."""
-        return "" if self.field == self.PHONE else getattr(self.contact, self.field)
-
-
-class ExportLog(models.Model):
-    """An audit entry for every export: who, when, what scope, how many rows."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+")
-    scope = models.CharField(max_length=20, help_text="selected, filter or all")
-    filters = models.JSONField(default=dict, blank=True)
-    columns = models.CharField(max_length=20, help_text="full or shopify")
-    row_count = models.PositiveIntegerField(default=0)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"Export of {self.row_count} contacts"
+        return self.email

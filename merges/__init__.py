@@ -1,0 +1,1 @@
+"""Merging duplicate contacts: the finder of possible duplicates, the preview, the merge itself and its undo."""
