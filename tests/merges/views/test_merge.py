@@ -190,3 +190,42 @@ def test_the_contact_page_hints_at_a_stored_possible_duplicate(manager_client, p
     # Merge with… lists the live rules' findings above the search.
     page = manager_client.get(PREVIEW, {"contact": work.pk}).content.decode()
     assert "Possible duplicates of Ann Lee" in page
+
+
+def test_a_viewer_can_neither_undo_a_merge_nor_change_aliases(client, manager_client, viewer, pair):
+    work, home = pair
+    response = manager_client.get(PREVIEW, {"contact": work.pk, "other": home.pk})
+    manager_client.post(PREVIEW, _posted(response))
+    merge, alias = Merge.objects.get(), EmailAlias.objects.get()
+    client.force_login(viewer)
+    assert client.post(reverse("merges:undo", args=[merge.pk])).status_code == 403
+    for name in ("customers:alias_remove", "customers:alias_make_primary"):
+        assert client.post(reverse(name, args=[home.pk, alias.pk])).status_code == 403
+    assert (Contact.objects.count(), EmailAlias.objects.count()) == (1, 1)
+    # A Viewer sees the aliases but no buttons for them.
+    page = client.get(reverse("customers:detail", args=[home.pk])).content.decode()
+    assert "ann@work.example" in page
+    assert "Make primary" not in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("name", "<script>alert(1)</script>", "Select a valid choice"),
+        ("name", "", "Choose which name to keep"),
+        ("survivor_version", "not a moment", "This page is out of date"),
+        ("survivor_version", "2026-02-30T10:00:00+00:00", "This page is out of date"),
+        ("merged_version", "\x00", "This page is out of date"),
+    ],
+)
+def test_a_tampered_merge_form_is_refused_next_to_the_field_and_changes_nothing(
+    manager_client, pair, field, value, message
+):
+    work, home = pair
+    response = manager_client.get(PREVIEW, {"contact": work.pk, "other": home.pk})
+    response = manager_client.post(PREVIEW, _posted(response, **{field: value}))
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert "<script>alert(1)</script>" not in response.content.decode()
+    assert Contact.objects.count() == 2
+    assert not Merge.objects.exists()
